@@ -1,0 +1,1 @@
+namespace ep::engine { const char* module_name() noexcept { return "engine"; } }

@@ -1,0 +1,1 @@
+namespace ep::persistence { const char* module_name() noexcept { return "persistence"; } }

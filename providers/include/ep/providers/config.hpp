@@ -1,0 +1,67 @@
+#pragma once
+// Configuration of one provider endpoint, as loaded from workflows/capabilities.yaml (and
+// overridden by EP_* environment variables or inline `providers:` in a workflow).
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace spdlog { class logger; }
+
+namespace ep::providers {
+
+using namespace std::chrono_literals;
+
+/// Named, layered timeouts for one call (see STYLE.md §6). Each failure reports which fired.
+struct timeout_config
+{
+    std::chrono::milliseconds connect = 10s;     // TCP connect + TLS handshake (+ proxy CONNECT)
+    std::chrono::milliseconds first_byte = 60s;  // request written → response headers
+    std::chrono::milliseconds idle = 30s;        // between any two body reads (pings count)
+    std::chrono::milliseconds total = 10min;     // the whole call
+};
+
+/// One model a provider serves, with what the router needs to choose it.
+struct model_info
+{
+    std::string id;
+    std::int64_t context_window = 128000;
+    std::int64_t max_output_tokens = 8192;
+    double input_price_per_mtok = 0;   // USD per million input tokens
+    double output_price_per_mtok = 0;  // USD per million output tokens
+    std::set<std::string> capabilities;  // adds to the provider's capabilities
+};
+
+struct provider_config
+{
+    std::string name;   // "anthropic", "openai", "gemini", "claude_code", "ollama", …
+    std::string type;   // adapter: openai | anthropic | gemini | claude_agent
+    std::string base_url;          // e.g. https://api.openai.com/v1 ; http:// allowed
+    std::string api_key_env;       // e.g. EP_OPENAI_API_KEY
+    std::string base_url_env;      // e.g. EP_OPENAI_BASE_URL
+    std::string api_key;           // resolved secret; never logged, stored or printed
+    std::set<std::string> capabilities;  // tools, json_mode, system_prompt, streaming, vision…
+    std::vector<model_info> models;      // first is the default model
+    timeout_config timeouts;
+    std::map<std::string, std::string> extra_headers;
+    // OpenAI-compatible options
+    std::optional<std::string> azure_api_version;  // set → Azure: `api-key` header + ?api-version=
+    bool use_max_completion_tokens = false;        // OpenAI proper; compatible servers want max_tokens
+    // TLS
+    std::string ca_file;          // empty → system CA bundle
+    bool verify_peer = true;      // only tests turn this off, never the CLI
+    // Claude Code CLI
+    std::string cli_path;         // EP_CLAUDE_CLI or `claude` on PATH
+    std::vector<std::string> cli_extra_args;
+
+    const model_info* find_model(const std::string& id) const;
+    const model_info& default_model() const;
+    /// Has credentials or an explicit base-URL override (DESIGN.md: otherwise unavailable).
+    bool available = false;
+};
+
+}  // namespace ep::providers

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages EP needs to build, test and benchmark. Idempotent.
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build ccache pkg-config git
+    libboost1.81-dev libboost-url1.81-dev libboost-filesystem1.81-dev  # Asio, Beast, Process v2 (needs Filesystem), URL (1.81, not Debian's default 1.74)
+    libssl-dev openssl                      # TLS for the transport; `openssl` makes test certificates
+    nlohmann-json3-dev                      # JSON for wire formats, events and the store
+    libyaml-cpp-dev                         # the workflow language
+    libvalijson-dev                         # JSON Schema validation of workflows and configs
+    libsqlite3-dev sqlite3                  # the run store
+    libspdlog-dev libfmt-dev                # logging
+    libcli11-dev                            # ep-run flags
+    libgtest-dev libgmock-dev               # tests
+    libbenchmark-dev                        # bench/
+    nodejs npm                              # emulator conformance test with the official SDKs
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    sudo_cmd=()
+    [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all ${#packages[@]} packages present"
