@@ -30,3 +30,9 @@ if ((${#missing[@]})); then
     "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 echo "setup: all ${#packages[@]} packages present"
+
+# The official provider SDKs for the emulator conformance test (versions pinned by the lock file).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -f "$root/tests/conformance/package-lock.json" ]]; then
+    npm ci --prefix "$root/tests/conformance" --no-audit --no-fund --loglevel=error
+fi

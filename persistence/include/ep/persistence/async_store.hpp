@@ -1,0 +1,77 @@
+#pragma once
+// async_store: the run store for event-loop code. Every call hops to one dedicated writer
+// thread, runs the blocking store method there, and resumes the caller on its own executor,
+// so the io_context never waits on disk (STYLE.md §9).
+
+#include <ep/persistence/store.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+
+namespace ep::persistence {
+
+/// Ownership and lifetime:
+///  - Shares ownership of the backend `store`.
+///  - Destroying the async_store waits for every queued call to finish (writes are never
+///    dropped); their completions are posted to the callers' executors, which must still exist.
+///    Destroy the async_store before the io_context its callers run on.
+///
+/// Ordering: calls run one at a time, in the order they were issued (FIFO on one thread), so a
+/// coroutine that awaits commit_phase and then starts dependents sees the checkpoint committed.
+///
+/// Per-operation cancellation: none. Once a call is issued it runs to completion on the writer
+/// thread and its result is delivered; a cancellation signal on the awaiting coroutine is not
+/// observed (a checkpoint is never half-abandoned). Cancel before issuing, not during.
+///
+/// Errors: exactly those of the `store` method of the same name; an exception escaping the
+/// backend (a bug, or std::bad_alloc) is returned as persistence_errc::io_error.
+///
+/// Thread safety: the awaitable methods may be called from any executor/thread. sync() gives
+/// blocking access on the calling thread; that is safe concurrently with queued calls only if
+/// the backend is thread-safe (sqlite_store is).
+class async_store
+{
+public:
+    explicit async_store(std::shared_ptr<store> backend);
+    ~async_store();
+    async_store(const async_store&) = delete;
+    async_store& operator=(const async_store&) = delete;
+
+    /// The backend for synchronous use (CLI `--list` / `--show`, tests); needs no io_context.
+    store& sync() noexcept { return *backend_; }
+
+    boost::asio::awaitable<result<run_record>> create_run(run_record run);
+    boost::asio::awaitable<result<run_record>> get_run(std::string run_id);
+    boost::asio::awaitable<result<std::vector<run_record>>> list_runs(std::size_t limit);
+    boost::asio::awaitable<result<void>> set_run_status(std::string run_id, run_status status, std::string error = {});
+    boost::asio::awaitable<result<void>> set_run_mix(std::string run_id, std::string mix);
+
+    boost::asio::awaitable<result<run_record>> acquire_lease(std::string run_id, std::string owner,
+                                                             std::chrono::milliseconds ttl);
+    boost::asio::awaitable<result<void>> renew_lease(std::string run_id, std::string owner);
+    boost::asio::awaitable<result<void>> release_lease(std::string run_id, std::string owner);
+
+    boost::asio::awaitable<result<void>> begin_phase(std::string run_id, std::string phase_id);
+    boost::asio::awaitable<result<void>> record_attempt(attempt_record attempt);
+    boost::asio::awaitable<result<std::int64_t>> commit_phase(phase_record phase, std::vector<event_record> events);
+    boost::asio::awaitable<result<std::int64_t>> append_events(std::string run_id, std::vector<event_record> events);
+    boost::asio::awaitable<result<std::vector<phase_record>>> get_phases(std::string run_id);
+    boost::asio::awaitable<result<phase_record>> get_phase(std::string run_id, std::string phase_id);
+    boost::asio::awaitable<result<std::vector<attempt_record>>> get_attempts(
+        std::string run_id, std::optional<std::string> phase_id = std::nullopt);
+    boost::asio::awaitable<result<std::vector<event_record>>> get_events(std::string run_id, std::int64_t after_seq = 0,
+                                                                         std::size_t limit = SIZE_MAX);
+    boost::asio::awaitable<result<void>> integrity_check();
+
+private:
+    // Runs fn() on the writer thread; completes on the awaiting coroutine's executor.
+    template <class R, class F>
+    boost::asio::awaitable<R> on_writer(F fn);
+
+    std::shared_ptr<store> backend_;
+    boost::asio::thread_pool writer_{1};
+};
+
+}  // namespace ep::persistence

@@ -1,0 +1,168 @@
+#include <ep/persistence/async_store.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <exception>
+
+namespace ep::persistence {
+
+namespace asio = boost::asio;
+
+namespace {
+
+template <class R, class F>
+R call_guarded(F& fn) noexcept
+{
+    try
+    {
+        return fn();
+    }
+    catch (const std::exception& e)
+    {
+        return store_error(make_error_code(persistence_errc::io_error),
+                           std::string("unexpected failure in the store: ") + e.what());
+    }
+    catch (...)
+    {
+        return store_error(make_error_code(persistence_errc::io_error), "unexpected failure in the store");
+    }
+}
+
+}  // namespace
+
+async_store::async_store(std::shared_ptr<store> backend) : backend_(std::move(backend)) {}
+
+async_store::~async_store()
+{
+    // Without stop(), join() lets every queued call finish first.
+    writer_.join();
+}
+
+template <class R, class F>
+asio::awaitable<R> async_store::on_writer(F fn)
+{
+    auto initiation = [this](auto handler, F f) {
+        // Keep the caller's executor busy while the call is away, so its run() does not return
+        // before the result comes back.
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        asio::post(writer_, [f = std::move(f), handler = std::move(handler), work = std::move(work)]() mutable {
+            R r = call_guarded<R>(f);
+            auto ex = work.get_executor();
+            asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable {
+                std::move(handler)(std::move(r));
+            });
+            work.reset();
+        });
+    };
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(std::move(initiation), asio::use_awaitable,
+                                                                        std::move(fn));
+}
+
+asio::awaitable<result<run_record>> async_store::create_run(run_record run)
+{
+    return on_writer<result<run_record>>([b = backend_, run = std::move(run)]() mutable {
+        return b->create_run(std::move(run));
+    });
+}
+
+asio::awaitable<result<run_record>> async_store::get_run(std::string run_id)
+{
+    return on_writer<result<run_record>>([b = backend_, id = std::move(run_id)] { return b->get_run(id); });
+}
+
+asio::awaitable<result<std::vector<run_record>>> async_store::list_runs(std::size_t limit)
+{
+    return on_writer<result<std::vector<run_record>>>([b = backend_, limit] { return b->list_runs(limit); });
+}
+
+asio::awaitable<result<void>> async_store::set_run_status(std::string run_id, run_status status, std::string error)
+{
+    return on_writer<result<void>>([b = backend_, id = std::move(run_id), status, e = std::move(error)] {
+        return b->set_run_status(id, status, e);
+    });
+}
+
+asio::awaitable<result<void>> async_store::set_run_mix(std::string run_id, std::string mix)
+{
+    return on_writer<result<void>>(
+        [b = backend_, id = std::move(run_id), m = std::move(mix)] { return b->set_run_mix(id, m); });
+}
+
+asio::awaitable<result<run_record>> async_store::acquire_lease(std::string run_id, std::string owner,
+                                                               std::chrono::milliseconds ttl)
+{
+    return on_writer<result<run_record>>([b = backend_, id = std::move(run_id), o = std::move(owner), ttl] {
+        return b->acquire_lease(id, o, ttl);
+    });
+}
+
+asio::awaitable<result<void>> async_store::renew_lease(std::string run_id, std::string owner)
+{
+    return on_writer<result<void>>(
+        [b = backend_, id = std::move(run_id), o = std::move(owner)] { return b->renew_lease(id, o); });
+}
+
+asio::awaitable<result<void>> async_store::release_lease(std::string run_id, std::string owner)
+{
+    return on_writer<result<void>>(
+        [b = backend_, id = std::move(run_id), o = std::move(owner)] { return b->release_lease(id, o); });
+}
+
+asio::awaitable<result<void>> async_store::begin_phase(std::string run_id, std::string phase_id)
+{
+    return on_writer<result<void>>(
+        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->begin_phase(id, p); });
+}
+
+asio::awaitable<result<void>> async_store::record_attempt(attempt_record attempt)
+{
+    return on_writer<result<void>>([b = backend_, a = std::move(attempt)] { return b->record_attempt(a); });
+}
+
+asio::awaitable<result<std::int64_t>> async_store::commit_phase(phase_record phase, std::vector<event_record> events)
+{
+    return on_writer<result<std::int64_t>>(
+        [b = backend_, p = std::move(phase), e = std::move(events)] { return b->commit_phase(p, e); });
+}
+
+asio::awaitable<result<std::int64_t>> async_store::append_events(std::string run_id, std::vector<event_record> events)
+{
+    return on_writer<result<std::int64_t>>(
+        [b = backend_, id = std::move(run_id), e = std::move(events)] { return b->append_events(id, e); });
+}
+
+asio::awaitable<result<std::vector<phase_record>>> async_store::get_phases(std::string run_id)
+{
+    return on_writer<result<std::vector<phase_record>>>(
+        [b = backend_, id = std::move(run_id)] { return b->get_phases(id); });
+}
+
+asio::awaitable<result<phase_record>> async_store::get_phase(std::string run_id, std::string phase_id)
+{
+    return on_writer<result<phase_record>>(
+        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->get_phase(id, p); });
+}
+
+asio::awaitable<result<std::vector<attempt_record>>> async_store::get_attempts(std::string run_id,
+                                                                               std::optional<std::string> phase_id)
+{
+    return on_writer<result<std::vector<attempt_record>>>(
+        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->get_attempts(id, p); });
+}
+
+asio::awaitable<result<std::vector<event_record>>> async_store::get_events(std::string run_id, std::int64_t after_seq,
+                                                                           std::size_t limit)
+{
+    return on_writer<result<std::vector<event_record>>>(
+        [b = backend_, id = std::move(run_id), after_seq, limit] { return b->get_events(id, after_seq, limit); });
+}
+
+asio::awaitable<result<void>> async_store::integrity_check()
+{
+    return on_writer<result<void>>([b = backend_] { return b->integrity_check(); });
+}
+
+}  // namespace ep::persistence

@@ -1,0 +1,71 @@
+#pragma once
+// The private state of sqlite_store, shared by the files that implement its methods.
+
+#include "detail/statement.hpp"
+
+#include <ep/persistence/sqlite_store.hpp>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace ep::persistence {
+
+struct sqlite_store::impl
+{
+    impl(std::filesystem::path p, sqlite_options o) : path(std::move(p)), options(std::move(o)) {}
+    ~impl();
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
+
+    std::filesystem::path path;
+    sqlite_options options;
+    sqlite3* db = nullptr;
+    std::mutex mutex;  // serialises every public call (one connection, one user at a time)
+    // Prepared once, reused for the connection's lifetime. Keyed by the SQL literal's address:
+    // every call site passes the same static string, so hashing the text is unnecessary.
+    std::unordered_map<const char*, sqlite3_stmt*> statements;
+
+    timestamp now() const { return options.clock ? options.clock() : now_ms(); }
+
+    /// A store_error for SQLite result `rc`: "<path>: <what>: <sqlite's message>".
+    store_error fail(int rc, const std::string& what) const;
+    /// A store_error for a domain failure (no SQLite cause): "<path>: <what>".
+    store_error fail(persistence_errc code, const std::string& what) const;
+
+    /// The cached statement for `sql` (a string literal), prepared on first use.
+    result<detail::statement> prepare(const char* sql);
+    /// Runs SQL text with no parameters and no result rows (pragmas, BEGIN/COMMIT, DDL).
+    result<void> exec(const char* sql, const char* what);
+};
+
+namespace detail {
+
+/// BEGIN IMMEDIATE … COMMIT; rolls back on scope exit unless committed. IMMEDIATE takes the
+/// write lock up front, so a busy database fails at BEGIN (after busy_timeout) rather than
+/// half-way through, and two writers never deadlock upgrading read locks.
+class write_transaction
+{
+public:
+    explicit write_transaction(sqlite_store::impl& s) noexcept : s_(s) {}
+    ~write_transaction();
+    write_transaction(const write_transaction&) = delete;
+    write_transaction& operator=(const write_transaction&) = delete;
+
+    result<void> begin(const char* what);
+    result<void> commit(const char* what);
+
+private:
+    sqlite_store::impl& s_;
+    bool open_ = false;
+};
+
+/// "run 'ID'" for messages (ids are ours, never secrets).
+std::string run_label(const std::string& run_id);
+
+}  // namespace detail
+
+}  // namespace ep::persistence

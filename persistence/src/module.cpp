@@ -1,1 +1,0 @@
-namespace ep::persistence { const char* module_name() noexcept { return "persistence"; } }

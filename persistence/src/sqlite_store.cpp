@@ -1,0 +1,293 @@
+// sqlite_store: opening, pragmas, migrations, statement cache and integrity check.
+// The record operations live in sqlite_store_runs.cpp and sqlite_store_phases.cpp.
+
+#include "detail/schema.hpp"
+#include "detail/sqlite_store_impl.hpp"
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+namespace ep::persistence {
+
+namespace fs = std::filesystem;
+
+// ---- impl ----------------------------------------------------------------------------------
+
+sqlite_store::impl::~impl()
+{
+    for (auto& [sql, stmt] : statements)
+        sqlite3_finalize(stmt);
+    // sqlite3_close_v2 defers the close if anything is still open; nothing should be.
+    if (db != nullptr)
+        sqlite3_close_v2(db);
+}
+
+store_error sqlite_store::impl::fail(int rc, const std::string& what) const
+{
+    std::string msg = path.string() + ": " + what;
+    // sqlite3_errmsg describes the last error on this connection; fall back to the generic text.
+    const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (detail != nullptr && *detail != '\0')
+        msg += ": " + std::string(detail);
+    return store_error(make_error_code(classify_sqlite_error(rc)), std::move(msg), make_sqlite_error_code(rc));
+}
+
+store_error sqlite_store::impl::fail(persistence_errc code, const std::string& what) const
+{
+    return store_error(make_error_code(code), path.string() + ": " + what);
+}
+
+result<detail::statement> sqlite_store::impl::prepare(const char* sql)
+{
+    auto it = statements.find(sql);
+    if (it == statements.end())
+    {
+        sqlite3_stmt* stmt = nullptr;
+        const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        if (rc != SQLITE_OK)
+            return fail(rc, "preparing a statement");
+        it = statements.emplace(sql, stmt).first;
+    }
+    return detail::statement(it->second);
+}
+
+result<void> sqlite_store::impl::exec(const char* sql, const char* what)
+{
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return fail(rc, what);
+    return {};
+}
+
+namespace detail {
+
+write_transaction::~write_transaction()
+{
+    // After some errors (SQLITE_FULL, IOERR, NOMEM) SQLite has already rolled back; a second
+    // ROLLBACK would fail, so only roll back what is still open.
+    if (open_ && sqlite3_get_autocommit(s_.db) == 0)
+        sqlite3_exec(s_.db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+result<void> write_transaction::begin(const char* what)
+{
+    auto r = s_.exec("BEGIN IMMEDIATE", what);
+    open_ = r.has_value();
+    return r;
+}
+
+result<void> write_transaction::commit(const char* what)
+{
+    auto r = s_.exec("COMMIT", what);
+    if (r)
+        open_ = false;
+    return r;
+}
+
+std::string run_label(const std::string& run_id) { return "run '" + run_id + "'"; }
+
+}  // namespace detail
+
+// ---- open ----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::array<char, 16> sqlite_magic{'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
+                                            'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+
+// True if the file has content that is not a SQLite database. Checked before SQLite opens it so
+// that a stray file given as --db is never touched (not even by a -wal/-shm side file).
+bool has_foreign_content(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return false;  // unreadable: let SQLite report why
+    std::array<char, 16> head{};
+    in.read(head.data(), head.size());
+    const auto got = in.gcount();
+    if (got == 0)
+        return false;  // an empty file is a valid empty database
+    return got < static_cast<std::streamsize>(head.size()) || head != sqlite_magic;
+}
+
+bool is_permission_error(const std::error_code& ec)
+{
+    return ec == std::errc::permission_denied || ec == std::errc::read_only_file_system ||
+           ec == std::errc::operation_not_permitted;
+}
+
+}  // namespace
+
+int sqlite_store::schema_version() noexcept { return detail::latest_schema_version(); }
+
+sqlite_store::sqlite_store(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
+sqlite_store::~sqlite_store() = default;
+
+const fs::path& sqlite_store::path() const noexcept { return impl_->path; }
+
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, sqlite_options options)
+{
+    auto s = std::make_unique<impl>(path, std::move(options));
+    const bool ro = s->options.read_only;
+
+    std::error_code fec;
+    const bool exists = fs::exists(path, fec);
+    if (!exists)
+    {
+        if (ro)
+            return s->fail(persistence_errc::not_found, "no database at this path");
+        if (path.has_parent_path())
+        {
+            fs::create_directories(path.parent_path(), fec);
+            if (fec)
+                return store_error(
+                    make_error_code(is_permission_error(fec) ? persistence_errc::read_only
+                                                             : persistence_errc::io_error),
+                    path.string() + ": cannot create the directory " + path.parent_path().string() + ": " +
+                        fec.message(),
+                    boost::system::error_code(fec.value(), boost::system::system_category()));
+        }
+    }
+    else if (has_foreign_content(path))
+    {
+        return s->fail(persistence_errc::corrupt,
+                       "not an EP run database (no SQLite header); the file was left untouched");
+    }
+
+    const int flags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;  // our own mutex serialises calls
+    const int orc = sqlite3_open_v2(path.c_str(), &s->db, flags, nullptr);
+    if (orc != SQLITE_OK)
+    {
+        auto err = s->fail(orc, "cannot open the database");
+        if ((orc & 0xff) == SQLITE_CANTOPEN && exists)
+            err.code = make_error_code(persistence_errc::read_only);
+        return err;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, static_cast<int>(s->options.busy_timeout.count()));
+
+    // Read the version before anything writes: a newer schema must stay byte-for-byte intact.
+    int version = 0;
+    {
+        auto st = s->prepare("PRAGMA user_version");
+        if (!st)
+            return std::move(st).error();
+        const int rc = st->step();
+        if (rc != SQLITE_ROW)
+            return s->fail(rc, "reading the schema version");
+        version = static_cast<int>(st->int64(0));
+    }
+    if (version > schema_version())
+        return s->fail(persistence_errc::schema_too_new,
+                       "schema version " + std::to_string(version) + " was written by a newer EP (this build "
+                       "supports up to " + std::to_string(schema_version()) +
+                       "); upgrade EP or use another --db. The file was not modified");
+
+    if (ro)
+    {
+        if (version < schema_version())
+            return s->fail(persistence_errc::invalid_state,
+                           "schema version " + std::to_string(version) + " is older than this build's (" +
+                               std::to_string(schema_version()) + ") and cannot be migrated read-only");
+        if (auto r = s->exec("PRAGMA query_only = ON", "setting query_only"); !r)
+            return std::move(r).error();
+        return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
+    }
+
+    if (sqlite3_db_readonly(s->db, "main") == 1)
+        return s->fail(persistence_errc::read_only,
+                       "the file is not writable (open it read-only to inspect runs)");
+
+    {
+        auto st = s->prepare("PRAGMA journal_mode = WAL");
+        if (!st)
+            return std::move(st).error();
+        const int rc = st->step();
+        if (rc != SQLITE_ROW)
+        {
+            auto err = s->fail(rc, "enabling the WAL journal");
+            if ((rc & 0xff) == SQLITE_CANTOPEN)  // the directory refuses the -wal file
+                err.code = make_error_code(persistence_errc::read_only);
+            return err;
+        }
+        if (st->text(0) != "wal")
+            return s->fail(persistence_errc::io_error, "the file system does not support the WAL journal");
+    }
+    const char* sync_sql =
+        s->options.sync == durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+    if (auto r = s->exec(sync_sql, "setting synchronous"); !r)
+        return std::move(r).error();
+    if (auto r = s->exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !r)
+        return std::move(r).error();
+    if (s->options.max_page_count)
+    {
+        const std::string sql = "PRAGMA max_page_count = " + std::to_string(*s->options.max_page_count);
+        if (auto r = s->exec(sql.c_str(), "setting max_page_count"); !r)
+            return std::move(r).error();
+    }
+
+    // Each migration in its own transaction with its user_version bump, re-checking the version
+    // under the write lock in case another process migrated meanwhile.
+    for (const auto& m : detail::migrations())
+    {
+        if (m.version <= version)
+            continue;
+        detail::write_transaction txn(*s);
+        if (auto r = txn.begin("starting a migration"); !r)
+            return std::move(r).error();
+        int current = 0;
+        {
+            auto st = s->prepare("PRAGMA user_version");
+            if (!st)
+                return std::move(st).error();
+            const int rc = st->step();
+            if (rc != SQLITE_ROW)
+                return s->fail(rc, "reading the schema version");
+            current = static_cast<int>(st->int64(0));
+        }
+        if (current >= m.version)
+        {
+            version = current;
+            continue;  // txn rolls back (nothing written)
+        }
+        if (auto r = s->exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str()); !r)
+            return std::move(r).error();
+        const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+        if (auto r = s->exec(bump.c_str(), "recording the schema version"); !r)
+            return std::move(r).error();
+        if (auto r = txn.commit("committing a migration"); !r)
+            return std::move(r).error();
+        version = m.version;
+    }
+    return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
+}
+
+// ---- maintenance ---------------------------------------------------------------------------
+
+result<void> sqlite_store::integrity_check()
+{
+    std::lock_guard lock(impl_->mutex);
+    auto st = impl_->prepare("PRAGMA integrity_check(20)");
+    if (!st)
+        return std::move(st).error();
+    std::string problems;
+    int rc = SQLITE_OK;
+    while ((rc = st->step()) == SQLITE_ROW)
+    {
+        const auto line = st->text(0);
+        if (line == "ok")
+            continue;
+        problems += problems.empty() ? "" : "; ";
+        problems += line;
+    }
+    if (rc != SQLITE_DONE)
+        return impl_->fail(rc, "running the integrity check");
+    if (!problems.empty())
+        return impl_->fail(persistence_errc::corrupt, "integrity check failed: " + problems);
+    return {};
+}
+
+}  // namespace ep::persistence
