@@ -1,0 +1,154 @@
+#pragma once
+// failover_executor: one phase's provider call with retries, fallback over an ordered list of
+// candidates, circuit breakers and per-provider limits. It never reports a failed, truncated
+// or cancelled attempt as a completion.
+
+#include <ep/engine/routing/circuit_breaker.hpp>
+#include <ep/engine/routing/cost.hpp>
+#include <ep/engine/routing/rate_limiter.hpp>
+#include <ep/engine/routing/retry_policy.hpp>
+#include <ep/engine/routing/time_source.hpp>
+
+#include <ep/providers/provider.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spdlog { class logger; }
+
+namespace ep::engine {
+
+/// One (provider, model) the router chose, in preference order. `target` is not owned and must
+/// outlive the call.
+struct candidate
+{
+    providers::provider* target = nullptr;
+    std::string model;            // sent as chat_request::model
+    providers::model_info info;   // context window and prices of `model`
+    std::optional<double> cached_input_price_per_mtok;
+
+    const std::string& provider_name() const { return target->config().name; }
+};
+
+/// One call to one candidate, successful or not.
+struct attempt_record
+{
+    int number = 0;  // 1-based within the phase
+    std::string provider;
+    std::string model;
+    boost::system::error_code ec;  // empty for the successful attempt
+    providers::diagnostics diag;
+    std::optional<int> status;     // HTTP status (or in-stream code), when there was one
+    std::chrono::milliseconds latency{0};
+    std::optional<std::chrono::milliseconds> retry_in;  // set when the same candidate is retried
+    std::size_t discarded_chars = 0;  // partial output thrown away (mid-stream failure)
+    std::string decision;             // "retry" | "fall back" | "stop" | "completed" | "cancelled"
+    std::string reason;               // why the decision was taken
+
+    bool ok() const noexcept { return !ec; }
+    /// One line: error, provider reason, decision. Safe for logs and events (no secrets).
+    std::string describe() const;
+};
+
+/// A candidate passed over without calling it.
+struct skip_record
+{
+    std::string provider;
+    std::string model;
+    std::string reason;
+};
+
+struct phase_call_result
+{
+    boost::system::error_code ec;  // empty on success; operation_aborted when cancelled
+    providers::diagnostics diag;   // of the last failure
+    // Only on success; all empty/zero on failure.
+    providers::chat_response response;
+    std::string provider;
+    std::string model;
+    providers::usage usage;
+    double cost_usd = 0;
+
+    std::vector<attempt_record> attempts;  // every attempt, the successful one last
+    std::vector<skip_record> skipped;
+
+    bool ok() const noexcept { return !ec; }
+};
+
+/// Hooks to report progress (for the `--json` events and the console). All are optional and
+/// called on the awaiting coroutine's executor; they must not throw.
+struct failover_callbacks
+{
+    /// An attempt starts (`phase_started {attempt, provider, model}`).
+    std::function<void(int attempt, const std::string& provider, const std::string& model)> on_attempt_started;
+    /// A live event of the current attempt (text deltas, tool-call deltas, usage, finish). Events
+    /// of an attempt that later fails were provisional: on_discard says so.
+    std::function<void(const providers::stream_event&)> on_event;
+    /// An attempt failed after streaming output; that output must be thrown away.
+    std::function<void(const attempt_record&, const std::string& reason)> on_discard;
+    /// An attempt failed (`attempt_failed {attempt, provider, model, error, status?, retry_in_ms?}`).
+    std::function<void(const attempt_record&)> on_attempt_failed;
+    /// A candidate was passed over without a call.
+    std::function<void(const skip_record&)> on_skip;
+};
+
+struct failover_options
+{
+    retry_policy retry;
+    /// Shared across phases and runs; one is created when null.
+    std::shared_ptr<circuit_registry> circuits;
+    /// Per-provider concurrency and rate limits; none when null.
+    std::shared_ptr<provider_limits> limits;
+    /// Defaults to make_steady_time_source().
+    std::shared_ptr<time_source> time;
+    /// Uniform [0, 1) draws for the jitter; defaults to a seeded mt19937_64.
+    std::function<double()> random;
+    /// Defaults to a logger that drops everything.
+    std::shared_ptr<spdlog::logger> logger;
+};
+
+/// Estimated prompt tokens of a request (about 4 characters per token), for the token bucket.
+std::int64_t estimate_prompt_tokens(const providers::chat_request& req);
+
+/// @par Thread safety
+/// Strand-confined, as its limits are: run every call of one executor on one strand. The
+/// circuit registry it shares is thread-safe.
+class failover_executor
+{
+public:
+    explicit failover_executor(failover_options opts = {});
+
+    /// Calls `candidates` in order with `base` (its model replaced by the candidate's) until one
+    /// completes.
+    ///
+    /// Per candidate: skipped when its circuit is open, when an earlier candidate overflowed a
+    /// context window at least as large, or when an earlier refusal rules it out (auth failure of
+    /// the same provider; invalid request or content filter of the same model). Retryable failures
+    /// are retried on the same candidate with full-jitter backoff (Retry-After honoured up to the
+    /// cap, above it the next candidate is used), within the per-candidate and per-phase bounds.
+    /// A failure after streamed output discards that output (on_discard) and restarts the call.
+    ///
+    /// @returns success with the response, the provider/model/usage that produced it and its
+    /// cost; or the last failure (routing_errc when nothing was called) with every attempt.
+    ///
+    /// @par Per-operation cancellation
+    /// Terminal cancellation is honoured at any point (a limit wait, a backoff sleep, mid-stream):
+    /// the provider call is cancelled and the result is asio::error::operation_aborted, never a
+    /// provider failure, and the circuit is not charged. Does not throw for a cancellation.
+    asio::awaitable<phase_call_result> call_with_failover(const std::vector<candidate>& candidates,
+                                                          providers::chat_request base,
+                                                          const failover_callbacks& callbacks = {});
+
+    const std::shared_ptr<circuit_registry>& circuits() const noexcept { return opts_.circuits; }
+
+private:
+    failover_options opts_;
+};
+
+}  // namespace ep::engine
