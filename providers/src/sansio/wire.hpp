@@ -62,6 +62,9 @@ http_request_spec encode_gemini_request(const provider_config& cfg, std::string_
 std::unique_ptr<stream_decoder> make_openai_decoder();
 std::unique_ptr<stream_decoder> make_anthropic_decoder();
 std::unique_ptr<stream_decoder> make_gemini_decoder();
+/// make_gemini_decoder with made-up tool-call ids `<call_id_prefix><n>` (deterministic, for tests). The
+/// default prefix is "call_<12 random hex digits>_", unique per decoder.
+std::unique_ptr<stream_decoder> make_gemini_decoder_with_id_prefix(std::string call_id_prefix);
 
 /// Classifies a non-2xx response (status, headers, whole body) of the given protocol
 /// ("openai" | "anthropic" | "gemini") into a provider_errc plus diagnostics: provider

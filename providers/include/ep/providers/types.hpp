@@ -22,6 +22,8 @@ struct tool_call
     std::string id;    // provider id, or one we made up (Gemini often sends none)
     std::string name;
     std::string arguments;  // JSON text; empty means {}
+
+    friend bool operator==(const tool_call&, const tool_call&) = default;
 };
 
 /// The answer to one tool call, sent back in the next request.
@@ -31,11 +33,15 @@ struct tool_result
     std::string name;      // Gemini pairs results by function name
     std::string content;   // text or JSON text
     bool is_error = false;
+
+    friend bool operator==(const tool_result&, const tool_result&) = default;
 };
 
 struct text_part
 {
     std::string text;
+
+    friend bool operator==(const text_part&, const text_part&) = default;
 };
 
 using content_part = std::variant<text_part, tool_call, tool_result>;
@@ -50,6 +56,8 @@ struct message
     static message assistant_text(std::string text);
     /// All text parts joined (tool calls and results are skipped).
     std::string text() const;
+
+    friend bool operator==(const message&, const message&) = default;
 };
 
 /// A function tool offered to the model; `parameters` is a JSON Schema object.
