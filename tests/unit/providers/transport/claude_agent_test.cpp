@@ -1,0 +1,181 @@
+// claude_agent with tests/data/fake_claude/claude: success, is_error, non-zero exit, missing
+// CLI, and the child killed on cancel and on the total timeout.
+
+#include "io_fixture.hpp"
+
+#include <ep/providers/factory.hpp>
+#include <ep/providers/provider.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using ep::providers::call_result;
+using ep::providers::chat_request;
+using ep::providers::provider_config;
+using ep::providers::provider_errc;
+
+const std::string fake_cli = std::string(EP_TESTDATA_DIR) + "/fake_claude/claude";
+
+std::string read_file(const std::filesystem::path& p)
+{
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class claude_agent_test : public ep::test::io_fixture
+{
+protected:
+    std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
+                                 ("ep-claude-test-" + std::to_string(::getpid()));
+
+    void SetUp() override
+    {
+        std::filesystem::create_directories(dir_);
+        ::unsetenv("FAKE_CLAUDE_MODE");
+        ::unsetenv("FAKE_CLAUDE_ARGS_FILE");
+        ::unsetenv("FAKE_CLAUDE_ENV_FILE");
+    }
+    void TearDown() override
+    {
+        ::unsetenv("FAKE_CLAUDE_MODE");
+        ::unsetenv("FAKE_CLAUDE_ARGS_FILE");
+        ::unsetenv("FAKE_CLAUDE_ENV_FILE");
+        ::unsetenv("CLAUDECODE");
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+        io_fixture::TearDown();
+    }
+
+    static provider_config cfg(std::string path = fake_cli)
+    {
+        provider_config c;
+        c.name = "claude_code";
+        c.type = "claude_agent";
+        c.cli_path = std::move(path);
+        ep::providers::model_info model;
+        model.id = "sonnet";
+        c.models.push_back(model);
+        c.timeouts.total = 10s;
+        return c;
+    }
+
+    static chat_request req()
+    {
+        chat_request r;
+        r.model = "sonnet";
+        r.system = "You are terse.";
+        r.messages.push_back(ep::providers::message::user_text("Say hello"));
+        return r;
+    }
+
+    call_result call(const provider_config& c)
+    {
+        auto p = ep::providers::make_provider(ctx.get_executor(), c);
+        return run(ep::providers::stream_call(*p, req(), nullptr));
+    }
+};
+
+TEST_F(claude_agent_test, success_streams_text_usage_and_cost)
+{
+    ::setenv("FAKE_CLAUDE_ARGS_FILE", (dir_ / "args").c_str(), 1);
+    ::setenv("FAKE_CLAUDE_ENV_FILE", (dir_ / "env").c_str(), 1);
+    ::setenv("CLAUDECODE", "1", 1);
+    auto res = call(cfg());
+    ASSERT_TRUE(res.status.ok()) << res.status.ec.message() << " " << res.status.diag.to_string();
+    EXPECT_EQ(res.response.text, "Hello from fake claude");
+    EXPECT_EQ(res.response.totals.output_tokens, 5);
+    ASSERT_TRUE(res.response.totals.cost_usd);
+    EXPECT_NEAR(*res.response.totals.cost_usd, 0.0123, 1e-9);
+
+    const std::string args = read_file(dir_ / "args");
+    for (const char* expected : {"-p\n", "--output-format\n", "stream-json\n", "--verbose\n", "sonnet\n"})
+        EXPECT_NE(args.find(expected), std::string::npos) << expected << " missing from\n" << args;
+    const std::string env = read_file(dir_ / "env");
+    EXPECT_NE(env.find("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"), std::string::npos);
+    EXPECT_EQ(env.find("CLAUDECODE="), std::string::npos) << "CLAUDECODE must not reach the child";
+}
+
+TEST_F(claude_agent_test, is_error_result_is_a_failure_classified_by_its_api_status)
+{
+    // is_error:true with subtype "success" and api_error_status 529 (PROVIDERS.md §5.2): the
+    // decoder classifies the API status, so the router may retry.
+    ::setenv("FAKE_CLAUDE_MODE", "is_error", 1);
+    auto res = call(cfg());
+    EXPECT_FALSE(res.status.ok());
+    EXPECT_EQ(res.status.ec, provider_errc::overloaded) << res.status.ec.message();
+    EXPECT_TRUE(ep::providers::is_retryable(res.status.ec));
+    EXPECT_NE(res.status.diag.to_string().find("529"), std::string::npos) << res.status.diag.to_string();
+}
+
+TEST_F(claude_agent_test, non_zero_exit_is_cli_failed_with_stderr)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "exit_nonzero", 1);
+    auto res = call(cfg());
+    EXPECT_EQ(res.status.ec, provider_errc::cli_failed) << res.status.ec.message();
+    EXPECT_NE(res.status.diag.message.find("status 3"), std::string::npos) << res.status.diag.message;
+    EXPECT_NE(res.status.diag.provider_message.find("requires --verbose"), std::string::npos);
+}
+
+TEST_F(claude_agent_test, output_without_result_is_stream_truncated)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "no_result", 1);
+    auto res = call(cfg());
+    EXPECT_EQ(res.status.ec, provider_errc::stream_truncated) << res.status.ec.message();
+}
+
+TEST_F(claude_agent_test, missing_cli_is_cli_missing)
+{
+    auto res = call(cfg((dir_ / "no-such-claude").string()));
+    EXPECT_EQ(res.status.ec, provider_errc::cli_missing) << res.status.ec.message();
+    EXPECT_NE(res.status.diag.message.find("no-such-claude"), std::string::npos) << res.status.diag.message;
+}
+
+TEST_F(claude_agent_test, total_timeout_kills_the_child)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "hang", 1);
+    auto c = cfg();
+    c.timeouts.total = 300ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto res = call(c);
+    EXPECT_EQ(res.status.ec, provider_errc::total_timeout) << res.status.ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_F(claude_agent_test, cancel_kills_the_child)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "hang", 1);
+    auto p = ep::providers::make_provider(ctx.get_executor(), cfg());
+    asio::cancellation_signal cancel;
+    asio::steady_timer timer(ctx, 300ms);
+    timer.async_wait([&](boost::system::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    std::optional<call_result> result;
+    const chat_request request = req();  // stream_call keeps a reference: it must outlive the call
+    asio::co_spawn(ctx, ep::providers::stream_call(*p, request, nullptr),
+                   asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, call_result r) {
+                       ASSERT_FALSE(e);
+                       result = std::move(r);
+                   }));
+    const auto start = std::chrono::steady_clock::now();
+    ctx.run_for(10s);
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status.ec, asio::error::operation_aborted) << result->status.ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the hanging child (sleep 30) must be killed";
+}
+
+}  // namespace
