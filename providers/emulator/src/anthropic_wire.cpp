@@ -1,0 +1,223 @@
+// Anthropic Messages, server side (PROVIDERS.md §3): named events message_start →
+// content_block_start/delta/stop → message_delta (stop_reason, cumulative usage) →
+// message_stop, with `ping` events; no [DONE].
+
+#include "wire_protocol.hpp"
+
+namespace ep::emulator::detail {
+
+namespace {
+
+using json = nlohmann::json;
+
+class anthropic_protocol final : public wire_protocol
+{
+public:
+    explicit anthropic_protocol(int ping_every) : ping_every_(ping_every) {}
+
+    std::string_view name() const noexcept override { return "anthropic"; }
+    std::string id_prefix() const override { return "msg_emu"; }
+
+    bool parse(const json& body, chat_call& call, std::string& error) const override
+    {
+        if (!body.is_object() || !body.contains("model") || !body["model"].is_string())
+            return (error = "model: Field required", false);
+        if (!body.contains("max_tokens"))
+            return (error = "max_tokens: Field required", false);
+        if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty())
+            return (error = "messages: at least one message is required", false);
+        call.model = body["model"].get<std::string>();
+        call.stream = body.value("stream", false);
+        if (body.contains("system"))
+        {
+            call.system = content_text(body["system"]);
+            call.input_chars += text_chars(body["system"]);
+        }
+        for (const auto& m : body["messages"])
+        {
+            if (!m.is_object() || !m.contains("role") || !m.contains("content"))
+                return (error = "messages: each message needs 'role' and 'content'", false);
+            call.input_chars += text_chars(m["content"]);
+            if (m["role"] == "user")
+                call.last_user_text = content_text(m["content"]);
+        }
+        const auto& last = body["messages"].back();
+        if (last["role"] == "user" && last["content"].is_array())
+            for (const auto& block : last["content"])
+                if (block.is_object() && block.value("type", "") == "tool_result")
+                {
+                    call.last_is_tool_result = true;
+                    if (block.contains("content"))
+                        call.tool_result_text += content_text(block["content"]);
+                }
+
+        if (body.contains("tools") && body["tools"].is_array())
+            for (const auto& t : body["tools"])
+                if (t.is_object() && t.contains("name") && t["name"].is_string())
+                    call.tools.push_back({t["name"].get<std::string>(), t.value("input_schema", json())});
+        if (body.contains("tool_choice") && body["tool_choice"].is_object())
+        {
+            auto type = body["tool_choice"].value("type", "auto");
+            if (type == "none")
+                call.tools_disabled = true;
+            else if (type == "tool")
+                call.forced_tool = body["tool_choice"].value("name", "");
+        }
+        // Structured outputs (output_format / output_config.format), else the classic way:
+        // a system prompt that demands JSON.
+        for (const auto* holder : {&body, body.contains("output_config") ? &body["output_config"] : nullptr})
+        {
+            if (!holder || !holder->is_object())
+                continue;
+            for (const char* key : {"output_format", "format"})
+                if (holder->contains(key) && (*holder)[key].is_object() &&
+                    (*holder)[key].value("type", "") == "json_schema")
+                {
+                    call.json_mode = true;
+                    call.json_schema = (*holder)[key].value("schema", json());
+                }
+        }
+        if (call.system.find("JSON") != std::string::npos)
+            call.json_mode = true;
+        return true;
+    }
+
+    reply respond(const chat_call& call, const answer& a, ending end, const response_ids& ids) const override
+    {
+        std::string stop = a.tool_call ? "tool_use" : "end_turn";
+        std::string text = a.text;
+        if (end == ending::content_filter && !a.tool_call)
+        {
+            stop = "refusal";
+            text = filtered_prefix(text);
+        }
+        int output_tokens = end == ending::content_filter ? estimate_tokens(text.size()) : a.output_tokens;
+        json usage = {{"input_tokens", a.input_tokens},
+                      {"cache_creation_input_tokens", 0},
+                      {"cache_read_input_tokens", 0},
+                      {"output_tokens", output_tokens},
+                      {"service_tier", "standard"}};
+        reply r;
+        r.headers.emplace_back("request-id", "req_" + ids.id.substr(id_prefix().size()));
+        if (!call.stream)
+        {
+            json content = json::array();
+            if (a.tool_call)
+                content.push_back({{"type", "tool_use"},
+                                   {"id", "toolu_" + a.tool_call->id},
+                                   {"name", a.tool_call->name},
+                                   {"input", a.tool_call->arguments}});
+            else
+                content.push_back({{"type", "text"}, {"text", text}});
+            r.body = dump({{"id", ids.id},
+                           {"type", "message"},
+                           {"role", "assistant"},
+                           {"model", call.model},
+                           {"content", content},
+                           {"stop_reason", stop},
+                           {"stop_sequence", nullptr},
+                           {"usage", usage}});
+            return r;
+        }
+
+        r.sse = true;
+        json start_usage = usage;
+        start_usage["output_tokens"] = 1;
+        r.events.push_back({frame({{"type", "message_start"},
+                                   {"message",
+                                    {{"id", ids.id},
+                                     {"type", "message"},
+                                     {"role", "assistant"},
+                                     {"model", call.model},
+                                     {"content", json::array()},
+                                     {"stop_reason", nullptr},
+                                     {"stop_sequence", nullptr},
+                                     {"usage", start_usage}}}},
+                                  "message_start")});
+        json block = a.tool_call ? json{{"type", "tool_use"},
+                                        {"id", "toolu_" + a.tool_call->id},
+                                        {"name", a.tool_call->name},
+                                        {"input", json::object()}}
+                                 : json{{"type", "text"}, {"text", ""}};
+        r.events.push_back(
+            {frame({{"type", "content_block_start"}, {"index", 0}, {"content_block", block}}, "content_block_start")});
+        r.events.push_back({ping()});
+        auto pieces = content_pieces(a.tool_call ? dump(a.tool_call->arguments) : text);
+        if (a.tool_call)
+            pieces.insert(pieces.begin(), std::string());  // the real server opens with ""
+        int n = 0;
+        for (const auto& piece : pieces)
+        {
+            json delta = a.tool_call ? json{{"type", "input_json_delta"}, {"partial_json", piece}}
+                                     : json{{"type", "text_delta"}, {"text", piece}};
+            r.events.push_back(
+                {frame({{"type", "content_block_delta"}, {"index", 0}, {"delta", delta}}, "content_block_delta"),
+                 true, false});
+            if (ping_every_ > 0 && ++n % ping_every_ == 0)
+                r.events.push_back({ping()});
+        }
+        r.events.push_back({frame({{"type", "content_block_stop"}, {"index", 0}}, "content_block_stop")});
+        r.events.push_back({frame({{"type", "message_delta"},
+                                   {"delta", {{"stop_reason", stop}, {"stop_sequence", nullptr}}},
+                                   {"usage", {{"output_tokens", output_tokens}}}},
+                                  "message_delta")});
+        r.events.push_back({frame({{"type", "message_stop"}}, "message_stop"), false, true});
+        return r;
+    }
+
+    reply error(unsigned status, error_reason reason, std::string_view message) const override
+    {
+        std::string type;
+        std::string text(message);
+        switch (status)
+        {
+        case 400: type = "invalid_request_error"; break;
+        case 401: type = "authentication_error"; break;
+        case 402: type = "billing_error"; break;
+        case 403: type = "permission_error"; break;
+        case 404: type = "not_found_error"; break;
+        case 409: type = "conflict_error"; break;
+        case 413: type = "request_too_large"; break;
+        case 429: type = "rate_limit_error"; break;
+        case 504: type = "timeout_error"; break;
+        case 529: type = "overloaded_error"; break;
+        default: type = status < 500 ? "invalid_request_error" : "api_error"; break;
+        }
+        if (reason == error_reason::context_length)
+        {
+            type = "invalid_request_error";
+            text = "prompt is too long: 210000 tokens > 200000 maximum";
+        }
+        reply r;
+        r.status = status;
+        r.headers.emplace_back("request-id", "req_emu_error");
+        if (status == 529 || status >= 500)
+            r.headers.emplace_back("x-should-retry", "true");
+        r.body = dump({{"type", "error"}, {"error", {{"type", type}, {"message", text}}}, {"request_id", "req_emu_error"}});
+        return r;
+    }
+
+    std::string overloaded_event() const override
+    {
+        return frame({{"type", "error"}, {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}, "error");
+    }
+
+    std::string malformed_event() const override
+    {
+        return "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\n\n";
+    }
+
+private:
+    static std::string ping() { return "event: ping\ndata: {\"type\": \"ping\"}\n\n"; }
+
+    int ping_every_;
+};
+
+}  // namespace
+
+std::unique_ptr<wire_protocol> make_anthropic_protocol(int ping_every)
+{
+    return std::make_unique<anthropic_protocol>(ping_every);
+}
+
+}  // namespace ep::emulator::detail

@@ -1,0 +1,48 @@
+#pragma once
+// A protocol-neutral view of one chat request: what the answer generator needs, parsed from
+// the OpenAI, Anthropic or Gemini request body.
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ep::emulator::detail {
+
+struct tool_def
+{
+    std::string name;
+    nlohmann::json schema;  ///< JSON Schema of the arguments (may be null)
+};
+
+struct chat_call
+{
+    std::string protocol;  ///< "openai", "anthropic", "gemini"
+    std::string model;
+    bool stream = false;
+    bool include_usage = false;  ///< OpenAI stream_options.include_usage
+
+    std::string system;             ///< all system text, joined
+    std::string last_user_text;     ///< text of the last user turn
+    bool last_is_tool_result = false;
+    std::string tool_result_text;   ///< the tool output when last_is_tool_result
+
+    std::vector<tool_def> tools;
+    bool tools_disabled = false;              ///< tool_choice none / mode NONE
+    std::optional<std::string> forced_tool;   ///< tool_choice naming one tool
+
+    bool json_mode = false;
+    nlohmann::json json_schema;  ///< null when JSON is asked for without a schema
+
+    std::size_t input_chars = 0;  ///< for usage: ≈ chars / 4 tokens
+};
+
+/// Sum of the lengths of every string inside `value` (usage estimates).
+std::size_t text_chars(const nlohmann::json& value);
+
+/// Text of an OpenAI/Anthropic `content` that is a string or an array of text parts.
+std::string content_text(const nlohmann::json& content);
+
+}  // namespace ep::emulator::detail
