@@ -6,7 +6,9 @@ target_compile_options(ep_project_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow=local -Wcast-align -Wunused
     -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
     # g++ 12 reports false positives inside Asio/Beast coroutine frames and std headers.
-    -Wno-maybe-uninitialized -Wno-dangling-reference -Wno-mismatched-new-delete -Wno-null-dereference)
+    -Wno-maybe-uninitialized -Wno-dangling-reference -Wno-mismatched-new-delete -Wno-null-dereference
+    # …and at -O2/-O3 inside libstdc++'s string/char_traits (GCC bugs 105329, 105651).
+    -Wno-restrict -Wno-stringop-overflow -Wno-stringop-overread -Wno-array-bounds)
 if(EP_WARNINGS_AS_ERRORS)
     target_compile_options(ep_project_options INTERFACE -Werror)
 endif()
