@@ -14,10 +14,14 @@ packages=(
     libcli11-dev                            # ep-run flags
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
-    nodejs npm                              # emulator conformance test with the official SDKs
 )
 
 missing=()
+# Node.js + npm run the emulator conformance test with the official SDKs. Machines whose nodejs
+# package already bundles npm (NodeSource builds) conflict with Debian's `npm`: only install
+# what is absent.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
