@@ -1,2 +1,18 @@
-// ep-run: placeholder until the CLI lands (foundation issue).
-int main() { return 0; }
+// ep-run: the command line lives in the library (ep/engine/cli.hpp); this only calls it.
+#include <ep/engine/cli.hpp>
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    try
+    {
+        return ep::engine::run_cli(argc, argv);
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "ep-run: internal error: " << e.what() << "\n";
+        return 2;
+    }
+}

@@ -51,10 +51,11 @@ asio::awaitable<R> async_store::on_writer(F fn)
         asio::post(writer_, [f = std::move(f), handler = std::move(handler), work = std::move(work)]() mutable {
             R r = call_guarded<R>(f);
             auto ex = work.get_executor();
-            asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable {
+            // The guard travels with the result and is released on the caller's thread: had
+            // the writer dropped it here, the caller's run() could see "no work" in between.
+            asio::post(ex, [handler = std::move(handler), r = std::move(r), work = std::move(work)]() mutable {
                 std::move(handler)(std::move(r));
             });
-            work.reset();
         });
     };
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(std::move(initiation), asio::use_awaitable,

@@ -79,6 +79,18 @@ public:
         }
         if (call.system.find("JSON") != std::string::npos)
             call.json_mode = true;
+        // The classic way often carries the schema too, as the system prompt's last part
+        // (EP's own encoder does this): answer with an object that validates against it.
+        if (call.json_mode && call.json_schema.is_null())
+        {
+            constexpr std::string_view marker = "JSON Schema:";
+            if (const auto at = call.system.rfind(marker); at != std::string::npos)
+            {
+                auto schema = json::parse(call.system.substr(at + marker.size()), nullptr, /*allow_exceptions=*/false);
+                if (schema.is_object())
+                    call.json_schema = std::move(schema);
+            }
+        }
         return true;
     }
 

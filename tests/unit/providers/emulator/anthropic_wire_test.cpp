@@ -117,6 +117,20 @@ TEST_F(emulator_test, anthropic_json_demanded_in_system_prompt)
     EXPECT_EQ(v["protocol"], "anthropic");
 }
 
+TEST_F(emulator_test, anthropic_schema_in_system_prompt_shapes_the_json_answer)
+{
+    // What EP's own Anthropic encoder sends for a JSON phase: the schema ends the system prompt.
+    const std::string system = "You are a requirements analyst.\n\nRespond with a single JSON value only. "
+                               "The JSON must validate against this JSON Schema:\n"
+                               R"({"type":"object","required":["summary","requirements"],)"
+                               R"("properties":{"summary":{"type":"string"},"requirements":{"type":"array","items":{"type":"string"}}}})";
+    auto j = anthropic(anthropic_body("c", false, system)).json();
+    auto v = json::parse(j["content"][0]["text"].get<std::string>());
+    ASSERT_TRUE(v.is_object()) << v;
+    EXPECT_TRUE(v["summary"].is_string()) << v;
+    EXPECT_TRUE(v["requirements"].is_array()) << v;
+}
+
 TEST_F(emulator_test, anthropic_missing_max_tokens_is_an_anthropic_400)
 {
     auto body = anthropic_body("c", false);

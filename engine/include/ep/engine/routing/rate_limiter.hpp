@@ -3,6 +3,7 @@
 // awaitable wait; provider_limits: the per-provider concurrency and rate limits from config.
 
 #include <ep/engine/routing/async_semaphore.hpp>
+#include <ep/engine/routing/limits_config.hpp>
 #include <ep/engine/routing/time_source.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -53,13 +54,6 @@ private:
     double requests_;
     double tokens_;
     time_source::time_point last_;
-};
-
-struct provider_limit_config
-{
-    std::size_t max_concurrent = 0;  // 0 = unlimited
-    double requests_per_minute = 0;  // 0 = unlimited
-    double tokens_per_minute = 0;    // 0 = unlimited
 };
 
 /// What one attempt holds while it runs: a concurrency permit and its rate reservation.

@@ -1,0 +1,148 @@
+// Engine overhead per phase: wall time of a run minus the time spent inside the provider,
+// divided by the phases, checkpoint included. The provider answers at once (zero latency), the
+// run is a 50-phase chain at concurrency 1, the store is SQLite (durability normal) on tmp.
+// Target (issue 5): ≤ 200 µs per phase.
+#include <ep/engine/loader.hpp>
+#include <ep/engine/run/executor.hpp>
+#include <ep/persistence/async_store.hpp>
+#include <ep/persistence/sqlite_store.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+namespace ee = ep::engine;
+namespace pv = ep::providers;
+namespace ps = ep::persistence;
+namespace asio = boost::asio;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+class instant_provider final : public pv::provider
+{
+public:
+    instant_provider()
+    {
+        cfg_.name = "instant";
+        cfg_.type = "openai";
+        cfg_.available = true;
+        pv::model_info mi;
+        mi.id = "m";
+        cfg_.models.push_back(mi);
+    }
+    const pv::provider_config& config() const noexcept override { return cfg_; }
+    asio::awaitable<pv::call_status> stream_chat(const pv::chat_request&, pv::event_channel& out) override
+    {
+        const auto t0 = clock_type::now();
+        // Named events: g++ 12 mis-destroys temporaries in a co_await's full expression.
+        std::vector<pv::stream_event> evs;
+        evs.emplace_back(pv::text_delta_event{"answer"});
+        evs.emplace_back(pv::usage_event{{10, 5, 0, std::nullopt}});
+        evs.emplace_back(pv::finish_event{});
+        for (auto& ev : evs)
+        {
+            boost::system::error_code none;
+            co_await out.async_send(none, std::move(ev), asio::as_tuple(asio::use_awaitable));
+        }
+        provider_time += clock_type::now() - t0;
+        co_return pv::call_status{};
+    }
+    clock_type::duration provider_time{};
+
+private:
+    pv::provider_config cfg_;
+};
+
+class null_sink final : public ee::event_sink
+{
+public:
+    void on_event(const ee::run_event&) override {}
+};
+
+}  // namespace
+
+int main()
+{
+    constexpr int phases = 50;
+    constexpr int runs = 10;
+    std::string yaml = "name: chain\nphases:\n";
+    for (int i = 0; i < phases; ++i)
+    {
+        yaml += "  p" + std::to_string(i) + ":\n    persona: w\n    prompt: \"step " + std::to_string(i) + "\"\n";
+        if (i > 0)
+            yaml += "    needs: [p" + std::to_string(i - 1) + "]\n";
+    }
+    ee::diagnostics diag;
+    auto spec = ee::load_workflow_string(yaml, "chain.yaml", diag);
+    ee::policy pol;
+    ee::persona_spec w;
+    w.name = "w";
+    w.provider_preferences.push_back({"instant", "m", {}});
+    pol.personas["w"] = w;
+    auto prov = std::make_shared<instant_provider>();
+    pol.providers["instant"] = prov->config();
+    if (!spec)
+        return 2;
+    auto graph = ee::compile(*spec, &pol, diag);
+    if (!graph)
+        return 2;
+    ee::provider_map providers{{"instant", prov}};
+
+    const auto dir = std::filesystem::temp_directory_path() / "ep-bench-overhead";
+    std::filesystem::remove_all(dir);
+    auto opened = ps::sqlite_store::open(dir / "runs.db");
+    if (!opened)
+        return 1;
+    asio::io_context ioc;
+    clock_type::duration wall{};
+    int completed = 0;
+    {
+        ps::async_store store(std::shared_ptr<ps::store>(std::move(*opened)));
+        ee::failover_executor failover;
+        ee::executor_options opts;
+        opts.max_concurrency = 1;
+        ee::workflow_executor exec(
+            store, pol, [&](const ee::phase_spec& ph, std::int64_t tokens) { return ee::build_candidates(ph, pol, providers, tokens); }, failover,
+            opts);
+        null_sink sink;
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                for (int r = 0; r < runs; ++r)
+                {
+                    ee::run_request req;
+                    req.spec = &*spec;
+                    req.graph = &*graph;
+                    req.definition = yaml;
+                    req.mix = "bench";
+                    const auto t0 = clock_type::now();
+                    auto out = co_await exec.run(req, sink);
+                    wall += clock_type::now() - t0;
+                    if (out && out->status == ps::run_status::completed)
+                        ++completed;
+                }
+            },
+            asio::detached);
+        ioc.run();
+    }
+    std::filesystem::remove_all(dir);
+    const auto us = [](clock_type::duration d) {
+        return std::chrono::duration<double, std::micro>(d).count();
+    };
+    const double total_phases = static_cast<double>(phases) * runs;
+    std::printf("runs completed:              %d/%d (%d phases each, concurrency 1)\n", completed, runs, phases);
+    std::printf("wall time per phase:         %.1f us\n", us(wall) / total_phases);
+    std::printf("provider time per phase:     %.1f us\n", us(prov->provider_time) / total_phases);
+    std::printf("engine overhead per phase:   %.1f us (target <= 200 us, checkpoint included)\n",
+                (us(wall) - us(prov->provider_time)) / total_phases);
+    return completed == runs ? 0 : 1;
+}

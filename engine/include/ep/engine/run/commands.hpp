@@ -1,0 +1,44 @@
+#pragma once
+// The run-side modes of `ep-run` (DESIGN.md "CLI"), as plain functions the CLI dispatch
+// (cli.hpp, cli_handlers) calls. Each returns the process exit code:
+//   0 success · 1 the run failed (resumable), or the store failed · 2 invalid input (flags, YAML,
+//   config, unknown run id, a run leased by a live process, an unusable database) · 130 interrupted.
+// Results go to ctx.out (the `--json` events, `--list`/`--show` tables, `--output` text);
+// diagnostics and human progress to ctx.err.
+
+#include <ep/common/env.hpp>
+#include <ep/engine/cli.hpp>
+
+#include <filesystem>
+
+namespace ep::engine {
+
+/// `ep-run WORKFLOW.yaml [--config …] [--input K=V]… [--input-file K=PATH]… [--db PATH] [--json]
+/// [--emulate] [--quiet] [--fail-fast] [--durability normal|full]`.
+/// With --emulate the emulator runs in-process on the run's io_context and every HTTP provider
+/// is pointed at it with a dummy key (development only; the emulator labels its answers).
+/// SIGINT/SIGTERM stop the run gracefully (exit 130); a second signal exits at once.
+int run_workflow_command(cli_context& ctx);
+
+/// `ep-run --resume RUN_ID [--config …] [--db PATH] [--json] [--emulate]`: continues a failed,
+/// interrupted or crashed run from its stored definition; completed phases are not sent again.
+int resume_command(cli_context& ctx);
+
+/// `ep-run --list`: the latest runs (id, workflow, status, duration, tokens, cost).
+int list_command(cli_context& ctx);
+
+/// `ep-run --show RUN_ID [--output PHASE]`: phases, providers, attempts, usage and cost; with
+/// --output, only that phase's output text.
+int show_command(cli_context& ctx);
+
+/// The handlers above, for cli_handlers.
+cli_handlers run_cli_handlers();
+
+/// The store path: --db, else $EP_DB, else ./.ep/runs.db.
+std::filesystem::path resolve_db_path(const cli_options& options, const ep::environment& env);
+
+/// `env` with every HTTP provider pointed at an emulator at `base_url` (http://127.0.0.1:P)
+/// and given a dummy key, so that all of them are available.
+ep::environment emulated_environment(const ep::environment& env, const std::string& base_url);
+
+}  // namespace ep::engine

@@ -1,0 +1,167 @@
+#pragma once
+// workflow_executor: runs a compiled workflow on one io_context. A phase starts as soon as its
+// own `needs` are completed (never level by level), up to a global concurrency limit; each
+// phase's checkpoint commits (one store transaction) before its dependents start, so a killed
+// run loses at most the phases in flight and a resume never sends a completed phase again.
+
+#include <ep/engine/dag.hpp>
+#include <ep/engine/policy.hpp>
+#include <ep/engine/router.hpp>
+#include <ep/engine/routing/failover.hpp>
+#include <ep/engine/run/events.hpp>
+#include <ep/engine/workflow.hpp>
+#include <ep/persistence/async_store.hpp>
+#include <ep/providers/provider.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spdlog { class logger; }
+
+namespace ep::engine {
+
+using namespace std::chrono_literals;
+
+/// The providers a run may call, by configured name.
+using provider_map = std::map<std::string, std::shared_ptr<providers::provider>>;
+
+/// A phase's ordered failover candidates, or why there are none (names what to set).
+struct candidate_list
+{
+    std::vector<candidate> candidates;
+    std::string error;  // set when `candidates` is empty
+};
+
+/// Turns a phase into its ordered candidate list. The executor calls it once per phase start,
+/// with the estimated token count of the rendered prompt (for the context-window filter).
+using candidate_fn = std::function<candidate_list(const phase_spec& phase, std::int64_t prompt_tokens)>;
+
+/// Routes the phase with `r` (persona preferences, mix, capabilities, availability, context
+/// window) and binds the plan to the providers in `available`.
+candidate_list build_candidates(const phase_spec& phase, const router& r, const provider_map& available,
+                                std::int64_t prompt_tokens = 0);
+/// The same with a router over `pol` that ignores EP_DEFAULT_PROVIDER (tests, examples).
+candidate_list build_candidates(const phase_spec& phase, const policy& pol, const provider_map& available,
+                                std::int64_t prompt_tokens = 0);
+
+/// Stops a run from outside (SIGINT, an API call). Strand-confined: call request_stop on the
+/// executor's thread (a signal_set handler on the same io_context qualifies).
+class run_control
+{
+public:
+    /// In-flight phases get terminal cancellation, are recorded `cancelled`, nothing new
+    /// starts, and the run ends `interrupted` (resumable). Idempotent.
+    void request_stop();
+    bool stop_requested() const noexcept { return stopped_; }
+
+private:
+    friend class workflow_executor;
+    bool stopped_ = false;
+    std::function<void()> on_stop_;  // installed by the running executor
+};
+
+struct executor_options
+{
+    std::size_t max_concurrency = 16;  // phases in flight at once, over the whole run
+    bool fail_fast = false;            // first failure: cancel the others and skip the rest
+    /// Used when a phase has no `timeout` (the CLI passes EP_TIMEOUT here).
+    std::chrono::milliseconds default_phase_timeout = 10min;
+    std::chrono::milliseconds heartbeat_interval = 5s;  // lease renewal while running
+    std::chrono::milliseconds lease_ttl = 30s;          // a heartbeat older than this is stale
+    std::string owner;                                   // lease owner; empty: default_owner()
+    std::shared_ptr<spdlog::logger> logger;              // null: logs dropped
+};
+
+/// What to run. New run: `definition`, `inputs` and `mix`; resume: `resume_run_id` (the
+/// caller loads spec/graph from the stored definition; `mix` replaces the stored one when
+/// non-empty). `spec` and `graph` must outlive the run() call.
+struct run_request
+{
+    const workflow_spec* spec = nullptr;
+    const dag* graph = nullptr;
+    std::string definition;                     // the YAML text, stored as the run's snapshot
+    std::map<std::string, std::string> inputs;  // name -> text (input_texts()); new runs only
+    std::string mix;
+    std::string resume_run_id;
+};
+
+struct phase_summary
+{
+    std::string id;
+    persistence::phase_status status = persistence::phase_status::completed;
+    std::string provider;
+    std::string model;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0;
+    std::chrono::milliseconds duration{0};
+    std::string error;     // failed/cancelled: why; skipped: the reason
+    bool from_checkpoint = false;  // loaded from the store by a resume, not run now
+    std::string output;
+};
+
+struct run_outcome
+{
+    std::string run_id;
+    persistence::run_status status = persistence::run_status::completed;
+    std::string error;                  // first failure, or why the run stopped
+    std::vector<phase_summary> phases;  // phases with a final status, in document order
+    const phase_summary* find(const std::string& id) const;
+};
+
+/// @par Thread safety
+/// Strand-confined: construct and call run() on one io_context thread (the failover executor
+/// and the providers share that requirement). Several runs may be in flight on the same
+/// workflow_executor at once.
+class workflow_executor
+{
+public:
+    /// `store`, `pol` and `failover` are not owned and must outlive every run.
+    workflow_executor(persistence::async_store& store, const policy& pol, candidate_fn candidates,
+                      failover_executor& failover, executor_options opts = {});
+
+    /// Runs (or resumes) a workflow to its end and returns how it ended.
+    ///
+    /// A new run is created in the store with its definition, inputs, mix and this process as
+    /// lease owner; `run_started` is emitted. A resume takes the lease (refused with
+    /// persistence_errc::lease_held while a live owner renews it; taken over when stale), loads
+    /// the completed phases' outputs and conversations, and runs only the rest.
+    ///
+    /// Every event goes to `sink` and to the store's event log (text deltas coalesced per
+    /// phase in the store). The run ends `completed`, `failed` (a phase failed; its dependents
+    /// were skipped; resumable) or `interrupted` (`control` stopped it; resumable).
+    ///
+    /// @returns the outcome, or a store_error when the run could not start (unknown run id,
+    /// lease held, I/O); store errors after the start fail the phases concerned.
+    ///
+    /// @par Per-operation cancellation
+    /// Through `control` only (see run_control). Cancelling the awaiting coroutine itself is
+    /// not supported: a run always records how it ended.
+    asio::awaitable<persistence::result<run_outcome>> run(run_request req, event_sink& sink,
+                                                          run_control* control = nullptr);
+
+private:
+    struct run_state;
+    asio::awaitable<void> schedule(run_state& rs);
+    asio::awaitable<void> heartbeat(run_state& rs);
+    asio::awaitable<void> run_phase(run_state& rs, std::size_t idx);
+    asio::awaitable<void> skip_dependents(run_state& rs, std::size_t failed);
+    asio::awaitable<void> commit_skip(run_state& rs, std::size_t idx, const std::string& reason);
+
+    persistence::async_store& store_;
+    const policy& policy_;
+    candidate_fn candidates_;
+    failover_executor& failover_;
+    executor_options opts_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace ep::engine

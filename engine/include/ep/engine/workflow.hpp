@@ -1,0 +1,126 @@
+#pragma once
+// The typed model of a workflow file (schemas/workflow.schema.json). Produced by load_workflow_*
+// (loader.hpp); every element keeps where it was written so later stages report FILE:LINE:COL.
+
+#include <ep/engine/diagnostics.hpp>
+#include <ep/engine/template.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ep::engine {
+
+namespace detail { class yaml_document; }
+
+/// A value together with where it was written.
+template <class T>
+struct located
+{
+    T value{};
+    source_location where;
+};
+
+enum class input_type { string, number, boolean, file };
+std::string_view to_string(input_type t) noexcept;
+
+struct input_spec
+{
+    std::string name;
+    input_type type = input_type::string;
+    bool required = true;                  // false when a default is given, unless stated
+    std::optional<nlohmann::json> default_value;  // string, number or boolean
+    std::string description;
+    source_location where;
+};
+
+struct backoff_spec
+{
+    std::chrono::milliseconds initial{1000};
+    std::chrono::milliseconds max{30000};
+    double multiplier = 2.0;
+};
+
+struct retry_spec
+{
+    int max_attempts = 3;
+    backoff_spec backoff;
+};
+
+enum class output_format { text, json };
+
+struct output_spec
+{
+    output_format format = output_format::text;
+    std::optional<nlohmann::json> schema;  // JSON Schema for format json
+    source_location where;
+};
+
+struct context_spec
+{
+    /// Upstream phases whose outputs are given to the phase as context messages.
+    std::vector<located<std::string>> phases;
+    /// Upstream phase whose conversation (its messages and answer) this phase continues.
+    std::optional<located<std::string>> continue_phase;
+};
+
+struct phase_spec
+{
+    std::string id;
+    source_location where;  // the phase id key
+    std::string description;
+    located<std::string> persona;  // after defaults; value empty if none was given anywhere
+    located<std::string> prompt;
+    parsed_template prompt_template;
+    std::optional<located<std::string>> system;
+    std::optional<parsed_template> system_template;
+    std::vector<located<std::string>> needs;
+    context_spec context;
+    output_spec output;
+    std::optional<std::string> model;  // "model" or "provider/model"
+    std::optional<int> max_tokens;
+    std::optional<double> temperature;
+    std::optional<std::chrono::milliseconds> timeout;
+    retry_spec retry;  // defaults applied
+};
+
+/// `defaults:` for every phase (a phase's own value wins).
+struct phase_defaults
+{
+    std::optional<located<std::string>> persona;
+    std::optional<std::string> system;
+    std::optional<std::string> model;
+    std::optional<int> max_tokens;
+    std::optional<double> temperature;
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<retry_spec> retry;
+};
+
+struct workflow_spec
+{
+    std::string name;
+    std::string description;
+    std::string version;
+    std::filesystem::path source;  // the file it was loaded from (or the display name)
+    std::vector<input_spec> inputs;  // in document order
+    phase_defaults defaults;
+    std::vector<phase_spec> phases;  // in document order
+
+    /// The parsed file, kept for the inline `personas:`/`providers:` sections (policy.hpp
+    /// merges them) and for locating errors. Opaque outside the engine.
+    std::shared_ptr<const detail::yaml_document> document;
+    bool has_inline_personas = false;
+    bool has_inline_providers = false;
+
+    const phase_spec* find_phase(std::string_view id) const;
+    const input_spec* find_input(std::string_view name) const;
+    std::optional<std::size_t> phase_index(std::string_view id) const;
+};
+
+}  // namespace ep::engine

@@ -1,0 +1,160 @@
+// `ep-run --list` and `ep-run --show`: read-only views of the run store.
+#include <ep/engine/run/commands.hpp>
+#include <ep/engine/run/events.hpp>
+
+#include <ep/persistence/sqlite_store.hpp>
+
+#include <cstdio>
+#include <ostream>
+
+namespace ep::engine {
+
+namespace ps = ep::persistence;
+
+namespace {
+
+std::string cell(std::string s, std::size_t w)
+{
+    if (s.size() >= w)
+        s = s.substr(0, w - 1);
+    s.resize(w, ' ');
+    return s;
+}
+
+std::string secs(std::chrono::milliseconds d)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(d.count()) / 1000.0);
+    return buf;
+}
+
+std::string money(double c)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "$%.4f", c);
+    return buf;
+}
+
+// Opens the store for reading; prints the problem and sets `code` when it cannot.
+std::unique_ptr<ps::sqlite_store> open_ro(cli_context& ctx, int& code, bool missing_is_empty)
+{
+    const auto db = resolve_db_path(ctx.options, ctx.env);
+    ps::sqlite_options o;
+    o.read_only = true;
+    auto opened = ps::sqlite_store::open(db, o);
+    if (!opened)
+    {
+        if (opened.error().code == ps::persistence_errc::not_found && missing_is_empty)
+        {
+            ctx.err << "no runs yet (" << db.string() << " does not exist)\n";
+            code = 0;
+        }
+        else
+        {
+            ctx.err << "ep-run: " << opened.error().to_string() << "\n";
+            code = opened.error().code == ps::persistence_errc::io_error ? 1 : 2;
+        }
+        return nullptr;
+    }
+    return std::move(*opened);
+}
+
+}  // namespace
+
+int list_command(cli_context& ctx)
+{
+    int code = 0;
+    auto store = open_ro(ctx, code, true);
+    if (!store)
+        return code;
+    auto runs = store->list_runs(50);
+    if (!runs)
+    {
+        ctx.err << "ep-run: " << runs.error().to_string() << "\n";
+        return 1;
+    }
+    auto& out = ctx.out;
+    out << cell("RUN", 27) << cell("WORKFLOW", 22) << cell("STATUS", 12) << cell("MIX", 5) << cell("CREATED", 25)
+        << cell("DURATION", 10) << cell("TOKENS", 10) << "COST\n";
+    for (const auto& r : *runs)
+        out << cell(r.id, 27) << cell(r.workflow, 22) << cell(std::string(ps::to_string(r.status)), 12)
+            << cell(r.mix, 5) << cell(format_rfc3339(r.created), 25) << cell(secs(r.totals.duration), 10)
+            << cell(std::to_string(r.totals.input_tokens + r.totals.output_tokens), 10) << money(r.totals.cost_usd)
+            << "\n";
+    return 0;
+}
+
+int show_command(cli_context& ctx)
+{
+    int code = 0;
+    auto store = open_ro(ctx, code, false);
+    if (!store)
+        return code;
+    const auto& id = ctx.options.run_id;
+    auto run = store->get_run(id);
+    if (!run)
+    {
+        ctx.err << "ep-run: unknown run id '" << id << "'\n";
+        return 2;
+    }
+    auto phases = store->get_phases(id);
+    auto attempts = store->get_attempts(id);
+    if (!phases || !attempts)
+    {
+        ctx.err << "ep-run: " << (!phases ? phases.error() : attempts.error()).to_string() << "\n";
+        return 1;
+    }
+    if (!ctx.options.output_phase.empty())
+    {
+        for (const auto& p : *phases)
+            if (p.phase_id == ctx.options.output_phase)
+            {
+                if (p.status != ps::phase_status::completed)
+                {
+                    ctx.err << "ep-run: phase '" << p.phase_id << "' is " << ps::to_string(p.status)
+                            << "; it has no output\n";
+                    return 1;
+                }
+                ctx.out << p.output_text;
+                if (p.output_text.empty() || p.output_text.back() != '\n')
+                    ctx.out << "\n";
+                return 0;
+            }
+        ctx.err << "ep-run: run " << id << " has no phase '" << ctx.options.output_phase << "'\n";
+        return 2;
+    }
+
+    auto& out = ctx.out;
+    const auto& r = *run;
+    out << "run       " << r.id << "\n"
+        << "workflow  " << r.workflow << " (definition sha256 " << r.definition_hash.substr(0, 12) << ")\n"
+        << "mix       " << r.mix << "\n"
+        << "status    " << ps::to_string(r.status) << (r.error.empty() ? "" : " — " + r.error) << "\n"
+        << "created   " << format_rfc3339(r.created) << "\n"
+        << "duration  " << secs(r.totals.duration) << "\n"
+        << "tokens    " << r.totals.input_tokens << " in / " << r.totals.output_tokens << " out\n"
+        << "cost      " << money(r.totals.cost_usd) << "\n";
+    if (!r.owner.empty())
+        out << "owner     " << r.owner << "\n";
+    out << "\n" << cell("PHASE", 18) << cell("STATUS", 11) << cell("PROVIDER/MODEL", 36) << cell("TIME", 8)
+        << cell("TOKENS IN/OUT", 15) << cell("COST", 10) << "ATTEMPTS\n";
+    for (const auto& p : *phases)
+    {
+        std::chrono::milliseconds d{0};
+        if (p.started && p.finished)
+            d = *p.finished - *p.started;
+        out << cell(p.phase_id, 18) << cell(std::string(ps::to_string(p.status)), 11)
+            << cell(p.provider.empty() ? "-" : p.provider + "/" + p.model, 36) << cell(secs(d), 8)
+            << cell(std::to_string(p.input_tokens) + "/" + std::to_string(p.output_tokens), 15)
+            << cell(money(p.cost_usd), 10) << p.attempts << "\n";
+        if (!p.error.empty())
+            out << "    " << p.error << "\n";
+        for (const auto& a : *attempts)
+            if (a.phase_id == p.phase_id && a.outcome != ps::attempt_outcome::ok)
+                out << "    attempt " << a.attempt << " " << a.provider << "/" << a.model << ": "
+                    << ps::to_string(a.outcome) << (a.error.empty() ? "" : " — " + a.error) << "\n";
+    }
+    return 0;
+}
+
+}  // namespace ep::engine

@@ -1,1 +1,0 @@
-namespace ep::engine { const char* module_name() noexcept { return "engine"; } }

@@ -1,0 +1,92 @@
+// explain_routing (router.hpp): the router run over every phase, for `ep-run --explain`.
+#include <ep/engine/router.hpp>
+
+#include <algorithm>
+
+namespace ep::engine {
+
+namespace {
+
+/// About 4 characters per token, as estimate_prompt_tokens does for a rendered request.
+std::int64_t estimate_template_tokens(const phase_spec& phase, const persona_spec* persona)
+{
+    std::size_t chars = phase.prompt.value.size();
+    if (phase.system)
+        chars += phase.system->value.size();
+    else if (persona)
+        chars += persona->system.size();
+    return static_cast<std::int64_t>((chars + 3) / 4);
+}
+
+std::string pad(std::string s, std::size_t width)
+{
+    if (s.size() < width)
+        s.append(width - s.size(), ' ');
+    return s;
+}
+
+}  // namespace
+
+bool routing_explanation::all_routable() const
+{
+    return std::all_of(phases.begin(), phases.end(), [](const phase_routing& p) { return p.plan.ok(); });
+}
+
+routing_explanation explain_routing(const workflow_spec& spec, const dag& graph, const policy& pol,
+                                    const ep::environment& env, const circuit_registry* circuits)
+{
+    routing_explanation out;
+    out.workflow = spec.name;
+    out.mix = pol.mix.name;
+    out.mix_description = pol.mix.description;
+    out.default_provider = env.get("EP_DEFAULT_PROVIDER");
+    const router r(pol, out.default_provider);
+
+    std::size_t position = 0;
+    for (const std::size_t index : graph.order())
+    {
+        const phase_spec& phase = spec.phases.at(index);
+        auto req = make_route_request(phase, estimate_template_tokens(phase, pol.find_persona(phase.persona.value)));
+        req.circuits = circuits;
+        phase_routing row;
+        row.run_position = ++position;
+        row.level = graph.level_of(index);
+        row.phase = phase.id;
+        row.persona = phase.persona.value;
+        row.plan = r.route(req);
+        out.phases.push_back(std::move(row));
+    }
+    return out;
+}
+
+void write_routing_explanation(std::ostream& out, const routing_explanation& e)
+{
+    out << "workflow " << e.workflow << " · mix " << e.mix;
+    if (!e.mix_description.empty())
+        out << " (" << e.mix_description << ")";
+    out << "\n";
+    if (e.default_provider)
+        out << "EP_DEFAULT_PROVIDER=" << *e.default_provider << "\n";
+
+    for (const auto& row : e.phases)
+    {
+        out << "\n" << row.run_position << ". " << row.phase << " [level " << row.level << "] persona "
+            << (row.persona.empty() ? std::string("(none)") : row.persona) << "\n";
+        const auto& plan = row.plan;
+        if (!plan.ok())
+        {
+            out << "   UNROUTABLE: ";
+            for (char c : plan.error_message)
+                out << c << (c == '\n' ? "     " : "");
+            out << "\n";
+            continue;
+        }
+        out << "   chosen    " << pad(plan.candidates.front().str(), 36) << plan.candidates.front().reason << "\n";
+        for (std::size_t i = 1; i < plan.candidates.size(); ++i)
+            out << "   fallback " << i << " " << pad(plan.candidates[i].str(), 36) << plan.candidates[i].reason << "\n";
+        for (const auto& d : plan.dropped)
+            out << "   dropped   " << pad(d.str(), 36) << d.reason << "\n";
+    }
+}
+
+}  // namespace ep::engine

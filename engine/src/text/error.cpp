@@ -1,0 +1,38 @@
+#include <ep/engine/error.hpp>
+
+#include <string>
+
+namespace ep::engine {
+namespace {
+
+class workflow_category_impl final : public boost::system::error_category
+{
+public:
+    const char* name() const noexcept override { return "ep.workflow"; }
+    std::string message(int ev) const override
+    {
+        switch (static_cast<workflow_errc>(ev))
+        {
+        case workflow_errc::step_failed: return "a phase failed";
+        case workflow_errc::cycle_detected: return "the workflow's phases form a cycle";
+        case workflow_errc::schema_violation: return "the file does not match its schema";
+        case workflow_errc::cancelled: return "cancelled";
+        case workflow_errc::invalid_workflow: return "invalid workflow";
+        case workflow_errc::invalid_input: return "invalid input";
+        case workflow_errc::invalid_config: return "invalid configuration";
+        case workflow_errc::io_error: return "cannot read file";
+        case workflow_errc::render_failed: return "template rendering failed";
+        }
+        return "unknown workflow error";
+    }
+};
+
+}  // namespace
+
+const boost::system::error_category& workflow_category() noexcept
+{
+    static const workflow_category_impl instance;
+    return instance;
+}
+
+}  // namespace ep::engine

@@ -1,0 +1,264 @@
+// workflow_spec -> dag, with every semantic check that needs the whole graph.
+#include "text/suggest.hpp"
+#include "yaml/json_access.hpp"
+
+#include <ep/engine/dag.hpp>
+#include <ep/engine/error.hpp>
+#include <ep/engine/policy.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace ep::engine {
+
+std::optional<std::size_t> dag::index_of(std::string_view id) const
+{
+    for (std::size_t i = 0; i < ids_.size(); ++i)
+        if (ids_[i] == id)
+            return i;
+    return std::nullopt;
+}
+
+bool dag::is_upstream(std::size_t upstream, std::size_t phase) const
+{
+    return phase < upstream_.size() && upstream < upstream_[phase].size() && upstream_[phase][upstream];
+}
+
+namespace {
+
+source_location template_location(const workflow_spec& spec, const located<std::string>& text, std::size_t offset)
+{
+    if (!spec.document)
+        return text.where;
+    return detail::locate_in_value(*spec.document, text.where, text.value, offset);
+}
+
+// Finds one cycle among `remaining` nodes (those Kahn's algorithm could not order), following
+// `needs` from `start`; returns it in data-flow order (a -> b means b needs a), closed.
+std::vector<std::size_t> find_cycle(std::size_t start, const std::vector<std::vector<std::size_t>>& needs,
+                                    const std::vector<bool>& remaining)
+{
+    std::vector<std::size_t> path;
+    std::vector<int> position(needs.size(), -1);
+    std::size_t node = start;
+    while (position[node] < 0)
+    {
+        position[node] = static_cast<int>(path.size());
+        path.push_back(node);
+        std::size_t next = node;
+        for (auto n : needs[node])
+            if (remaining[n])
+            {
+                next = n;
+                break;
+            }
+        if (next == node)
+            return {};  // cannot happen for a remaining node; be safe
+        node = next;
+    }
+    std::vector<std::size_t> cycle(path.begin() + position[node], path.end());
+    // `path` follows needs (b -> a when b needs a); print data flow, starting at the phase
+    // written first so the message does not depend on where the search began.
+    std::reverse(cycle.begin(), cycle.end());
+    auto first = std::min_element(cycle.begin(), cycle.end());
+    std::rotate(cycle.begin(), first, cycle.end());
+    cycle.push_back(cycle.front());
+    return cycle;
+}
+
+}  // namespace
+
+boost::system::result<dag> compile(const workflow_spec& spec, const policy* personas, diagnostics& diag)
+{
+    const std::size_t before = diag.size();
+    bool other_errors = false;
+    auto error = [&](source_location where, std::string message) {
+        diag.add(std::move(where), std::move(message));
+        other_errors = true;
+    };
+
+    dag g;
+    const std::size_t n = spec.phases.size();
+    std::map<std::string, std::size_t, std::less<>> index;
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        const auto& p = spec.phases[i];
+        if (!index.emplace(p.id, i).second)
+            error(p.where, "duplicate phase id '" + p.id + "'");
+        ids.push_back(p.id);
+    }
+    g.ids_ = ids;
+    g.needs_.resize(n);
+    g.dependents_.resize(n);
+
+    std::vector<std::string> persona_names;
+    if (personas)
+        for (const auto& [name, persona] : personas->personas)
+            persona_names.push_back(name);
+
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        const auto& p = spec.phases[i];
+        for (const auto& need : p.needs)
+        {
+            if (need.value == p.id)
+            {
+                error(need.where, "phase '" + p.id + "' needs itself");
+                continue;
+            }
+            auto it = index.find(need.value);
+            if (it == index.end())
+            {
+                error(need.where, "phase '" + p.id + "' needs unknown phase '" + need.value + "'" +
+                                      detail::did_you_mean(need.value, ids));
+                continue;
+            }
+            if (std::find(g.needs_[i].begin(), g.needs_[i].end(), it->second) == g.needs_[i].end())
+                g.needs_[i].push_back(it->second);
+        }
+        if (p.persona.value.empty())
+            error(p.where, "phase '" + p.id + "' has no persona (set 'persona' or 'defaults.persona')");
+        else if (personas && !personas->find_persona(p.persona.value))
+            error(p.persona.where,
+                  "unknown persona '" + p.persona.value + "'" + detail::did_you_mean(p.persona.value, persona_names));
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        for (auto need : g.needs_[i])
+            g.dependents_[need].push_back(i);
+    for (auto& d : g.dependents_)
+        std::sort(d.begin(), d.end());
+
+    // Kahn's algorithm, level by level; ties keep document order.
+    std::vector<std::size_t> pending(n);
+    for (std::size_t i = 0; i < n; ++i)
+        pending[i] = g.needs_[i].size();
+    g.level_of_.assign(n, 0);
+    std::vector<std::size_t> current;
+    for (std::size_t i = 0; i < n; ++i)
+        if (pending[i] == 0)
+            current.push_back(i);
+    std::vector<bool> ordered(n, false);
+    while (!current.empty())
+    {
+        std::vector<std::size_t> next;
+        for (auto i : current)
+        {
+            ordered[i] = true;
+            g.level_of_[i] = g.levels_.size();
+            g.order_.push_back(i);
+            for (auto d : g.dependents_[i])
+                if (--pending[d] == 0)
+                    next.push_back(d);
+        }
+        std::sort(next.begin(), next.end());
+        g.levels_.push_back(std::move(current));
+        current = std::move(next);
+    }
+
+    bool cycles = false;
+    if (g.order_.size() != n)
+    {
+        std::vector<bool> remaining(n);
+        for (std::size_t i = 0; i < n; ++i)
+            remaining[i] = !ordered[i];
+        std::vector<bool> reported(n, false);
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            if (!remaining[i] || reported[i])
+                continue;
+            auto cycle = find_cycle(i, g.needs_, remaining);
+            if (cycle.empty())
+                continue;
+            bool seen = false;
+            for (auto c : cycle)
+                seen = seen || reported[c];
+            for (auto c : cycle)
+                reported[c] = true;
+            if (seen)
+                continue;
+            std::string path;
+            for (std::size_t k = 0; k < cycle.size(); ++k)
+                path += (k ? " -> " : "") + ids[cycle[k]];
+            diag.add(spec.phases[cycle.front()].where, "dependency cycle: " + path);
+            cycles = true;
+        }
+    }
+
+    // Transitive upstream sets, in topological order (phases in cycles have partial sets).
+    g.upstream_.assign(n, std::vector<bool>(n, false));
+    for (auto i : g.order_)
+        for (auto need : g.needs_[i])
+        {
+            g.upstream_[i][need] = true;
+            for (std::size_t k = 0; k < n; ++k)
+                if (g.upstream_[need][k])
+                    g.upstream_[i][k] = true;
+        }
+
+    std::vector<std::string> input_names;
+    for (const auto& in : spec.inputs)
+        input_names.push_back(in.name);
+
+    auto check_upstream = [&](std::size_t i, const std::string& other, const source_location& where,
+                              const std::string& what) -> bool {
+        const auto& p = spec.phases[i];
+        auto it = index.find(other);
+        if (it == index.end())
+        {
+            error(where, what + " unknown phase '" + other + "'" + detail::did_you_mean(other, ids));
+            return false;
+        }
+        if (it->second == i)
+        {
+            error(where, "phase '" + p.id + "' cannot use its own output");
+            return false;
+        }
+        if (!cycles && !g.upstream_[i][it->second])
+        {
+            error(where, "phase '" + p.id + "' uses '" + other + "', which it does not need (add '" + other +
+                             "' to its needs)");
+            return false;
+        }
+        return true;
+    };
+
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        const auto& p = spec.phases[i];
+        auto check_template = [&](const located<std::string>& text, const parsed_template& tpl) {
+            for (const auto& ref : tpl.refs())
+            {
+                auto where = template_location(spec, text, ref.offset);
+                if (ref.kind == template_ref::kind_type::input)
+                {
+                    if (!spec.find_input(ref.name))
+                        error(where, "unknown input '" + ref.name + "' in " + ref.text +
+                                         detail::did_you_mean(ref.name, input_names));
+                    continue;
+                }
+                if (!check_upstream(i, ref.name, where, "template " + ref.text + " refers to"))
+                    continue;
+                if (ref.kind == template_ref::kind_type::phase_json &&
+                    spec.phases[index.at(ref.name)].output.format != output_format::json)
+                    error(where, "phase '" + ref.name + "' has text output; use {{ phases." + ref.name +
+                                     ".output }} or give it 'output: {format: json}'");
+            }
+        };
+        check_template(p.prompt, p.prompt_template);
+        if (p.system && p.system_template)
+            check_template(*p.system, *p.system_template);
+        for (const auto& c : p.context.phases)
+            check_upstream(i, c.value, c.where, "context refers to");
+        if (p.context.continue_phase)
+            check_upstream(i, p.context.continue_phase->value, p.context.continue_phase->where,
+                           "context.continue refers to");
+    }
+
+    if (diag.size() != before)
+        return make_error_code(cycles && !other_errors ? workflow_errc::cycle_detected
+                                                       : workflow_errc::invalid_workflow);
+    return g;
+}
+
+}  // namespace ep::engine

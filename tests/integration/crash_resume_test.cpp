@@ -1,0 +1,153 @@
+// kill -9 of the real `ep-run --emulate` at random moments, then `--resume`: every run
+// completes, no phase recorded complete is sent again, and the database stays intact.
+#include <ep/persistence/sqlite_store.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace ps = ep::persistence;
+
+fs::path ep_run_binary()
+{
+#ifdef EP_RUN_BINARY
+    return EP_RUN_BINARY;
+#else
+    return fs::path(EP_BINARY_DIR) / "engine" / "cli" / "ep-run";
+#endif
+}
+
+// Starts ep-run with `args`; stdout/stderr go to the given files. Returns the pid.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err, const fs::path& cwd)
+{
+    const pid_t pid = ::fork();
+    if (pid == 0)
+    {
+        if (::chdir(cwd.c_str()) != 0)
+            ::_exit(127);
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(o, 1);
+        ::dup2(e, 2);
+        // Paced so that a run takes about 1.3 s: the kills (30-1500 ms) then mostly land mid-run.
+        ::setenv("EP_EMULATOR_TOKENS_PER_SECOND", "200", 1);
+        ::setenv("EP_EMULATOR_FIRST_TOKEN_MS", "20", 1);
+        for (const char* v : {"EP_OPENAI_API_KEY", "EP_ANTHROPIC_API_KEY", "EP_GEMINI_API_KEY", "EP_DB", "EP_HOME"})
+            ::unsetenv(v);
+        std::vector<char*> argv;
+        static std::string bin;
+        bin = ep_run_binary().string();
+        argv.push_back(bin.data());
+        std::vector<std::string> copy = args;
+        for (auto& a : copy)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(bin.c_str(), argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+int wait_exit(pid_t pid)
+{
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string slurp(const fs::path& p)
+{
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
+{
+    const auto bin = ep_run_binary();
+    if (!fs::exists(bin))
+        GTEST_SKIP() << bin << " is not built";
+    std::random_device rd;
+    const auto dir = fs::temp_directory_path() / ("ep-crash-" + std::to_string(rd()));
+    fs::create_directories(dir);
+    const auto workflow = (fs::path(EP_SOURCE_DIR) / "workflows" / "sdlc.yaml").string();
+
+    std::mt19937 rng(12345);
+    std::uniform_int_distribution<int> delay_ms(30, 1500);
+    int killed_mid_run = 0;
+    for (int i = 0; i < 20; ++i)
+    {
+        SCOPED_TRACE("iteration " + std::to_string(i));
+        const auto db = (dir / ("runs-" + std::to_string(i) + ".db")).string();
+        auto pid = spawn({workflow, "--emulate", "--json", "--quiet", "--db", db, "--input", "task=a todo app"},
+                         dir / "run.out", dir / "run.err", dir);
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        ::kill(pid, SIGKILL);
+        const int code = wait_exit(pid);
+
+        std::string run_id;
+        std::set<std::string> completed_before;
+        {
+            auto store = ps::sqlite_store::open(db);
+            ASSERT_TRUE(store) << store.error().to_string();
+            ASSERT_TRUE((*store)->integrity_check());
+            auto runs = (*store)->list_runs(5).value();
+            if (runs.empty())
+                continue;  // killed before the run was created: nothing to resume
+            run_id = runs.front().id;
+            for (const auto& p : (*store)->get_phases(run_id).value())
+                if (p.status == ps::phase_status::completed)
+                    completed_before.insert(p.phase_id);
+            if (runs.front().status == ps::run_status::completed)
+            {
+                // Finished before the kill, or killed between the final commit and exit.
+                EXPECT_TRUE(code == 0 || code == 128 + SIGKILL) << code;
+                continue;
+            }
+        }
+        ++killed_mid_run;
+        auto rpid = spawn({"--resume", run_id, "--emulate", "--json", "--quiet", "--db", db}, dir / "resume.out",
+                          dir / "resume.err", dir);
+        const int rcode = wait_exit(rpid);
+        EXPECT_EQ(rcode, 0) << slurp(dir / "resume.err");
+
+        std::istringstream lines(slurp(dir / "resume.out"));
+        std::string line;
+        while (std::getline(lines, line))
+        {
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            ASSERT_FALSE(j.is_discarded()) << line;
+            if (j.value("type", "") == "phase_started")
+            {
+                EXPECT_FALSE(completed_before.count(j.value("phase", ""))) << "phase requested again: " << line;
+            }
+        }
+        auto store = ps::sqlite_store::open(db);
+        ASSERT_TRUE(store);
+        EXPECT_TRUE((*store)->integrity_check());
+        auto run = (*store)->get_run(run_id).value();
+        EXPECT_EQ(run.status, ps::run_status::completed) << run.error;
+        EXPECT_EQ(run.totals.phases_completed, 6);
+    }
+    EXPECT_GT(killed_mid_run, 5) << "the random kills should mostly land mid-run";
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+}  // namespace

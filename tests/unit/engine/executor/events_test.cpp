@@ -1,0 +1,148 @@
+// The event stream against schemas/events.schema.json, and the sinks' output.
+#include "executor_test_util.hpp"
+
+#include <ep/providers/error.hpp>
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <set>
+#include <sstream>
+
+namespace ep::engine::exec_test {
+namespace {
+
+class events_schema
+{
+public:
+    events_schema()
+    {
+        doc_ = nlohmann::json::parse(embedded_schema("events"));
+        valijson::SchemaParser parser;
+        valijson::adapters::NlohmannJsonAdapter a(doc_);
+        parser.populateSchema(a, schema_);
+    }
+    bool valid(const nlohmann::json& j)
+    {
+        valijson::Validator v;
+        valijson::adapters::NlohmannJsonAdapter t(j);
+        return v.validate(schema_, t, nullptr);
+    }
+
+private:
+    nlohmann::json doc_;
+    valijson::Schema schema_;
+};
+
+TEST_F(executor_fixture, every_event_matches_the_events_schema)
+{
+    int n = 0;
+    add_provider("p1", [&](const pv::chat_request& r) {
+        fake_reply rep{"text of " + r.metadata.at("phase")};
+        if (r.metadata.at("phase") == "b" && ++n == 1)
+            rep.fail = pv::provider_errc::overloaded;  // retried: attempt_failed with retry_in_ms
+        if (r.metadata.at("phase") == "c")
+            rep.fail = pv::provider_errc::invalid_request;
+        return rep;
+    });
+    load(R"(
+name: ev
+phases:
+  a: {persona: writer, prompt: "a"}
+  b: {persona: writer, needs: [a], prompt: "b"}
+  c: {persona: writer, needs: [a], prompt: "c"}
+  d: {persona: writer, needs: [c], prompt: "d"}
+)");
+    auto out = run_workflow();
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->status, run_status::failed);
+    events_schema schema;
+    std::set<std::string> seen;
+    for (const auto& e : sink.events)
+    {
+        const auto j = e.to_json();
+        EXPECT_TRUE(schema.valid(j)) << j.dump();
+        seen.insert(e.type);
+    }
+    for (auto t : {"run_started", "phase_started", "text_delta", "attempt_failed", "phase_completed", "phase_failed",
+                   "phase_skipped", "run_completed"})
+        EXPECT_TRUE(seen.count(t)) << t;
+    auto failed = sink.of_type("attempt_failed");
+    ASSERT_FALSE(failed.empty());
+    EXPECT_TRUE(failed.front()->fields.contains("retry_in_ms"));
+    // Events in the store validate too (the conversation record aside).
+    for (const auto& e : db().get_events(out->run_id).value())
+    {
+        if (e.type == "phase_conversation")
+            continue;
+        run_event ev{e.type, e.run_id, e.ts, e.payload};
+        EXPECT_TRUE(schema.valid(ev.to_json())) << ev.to_json().dump();
+    }
+    // A negative control so the validator is known to reject things.
+    EXPECT_FALSE(schema.valid({{"type", "phase_completed"}, {"ts", "x"}, {"run_id", "r"}}));
+}
+
+TEST(event_sinks, json_lines_are_one_object_per_line_with_type_ts_run_id)
+{
+    std::ostringstream out;
+    auto sink = make_json_lines_sink(out);
+    sink->on_event(events::run_started("r1", "wf", "A"));
+    sink->on_event(events::text_delta("r1", "a", "line1\nline2"));
+    std::istringstream in(out.str());
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line))
+    {
+        auto j = nlohmann::json::parse(line);
+        EXPECT_EQ(j["run_id"], "r1");
+        EXPECT_TRUE(j.contains("ts"));
+        EXPECT_EQ(j["ts"].get<std::string>().size(), 24u);  // 2024-05-01T12:00:00.123Z
+        ++lines;
+    }
+    EXPECT_EQ(lines, 2);
+}
+
+TEST(event_sinks, console_prints_plain_lines_and_a_final_table_with_the_resume_command)
+{
+    std::ostringstream err;
+    console_options o;
+    o.phases = {"a", "b"};
+    o.resume_command = "ep-run --resume {run_id} --db x.db";
+    auto sink = make_console_sink(err, o);
+    sink->on_event(events::run_started("r1", "wf", "A"));
+    sink->on_event(events::phase_started("r1", "a", 1, "openai", "gpt"));
+    sink->on_event(events::text_delta("r1", "a", "hello"));
+    sink->on_event(events::phase_completed("r1", "a", "openai", "gpt", 12, 34, 0.5, "hello"));
+    sink->on_event(events::phase_failed("r1", "b", "boom"));
+    sink->on_event(events::run_completed("r1", "failed"));
+    const auto s = err.str();
+    EXPECT_NE(s.find("[a] completed"), std::string::npos) << s;
+    EXPECT_NE(s.find("[b] failed: boom"), std::string::npos) << s;
+    EXPECT_NE(s.find("openai/gpt"), std::string::npos);
+    EXPECT_NE(s.find("12/34"), std::string::npos);
+    EXPECT_NE(s.find("$0.5000"), std::string::npos);
+    EXPECT_NE(s.find("ep-run --resume r1 --db x.db"), std::string::npos) << s;
+    EXPECT_EQ(s.find("\x1b["), std::string::npos) << "no escape codes when not a terminal";
+}
+
+TEST(event_sinks, quiet_console_prints_only_failures_and_the_summary)
+{
+    std::ostringstream err;
+    console_options o;
+    o.quiet = true;
+    auto sink = make_console_sink(err, o);
+    sink->on_event(events::run_started("r1", "wf", "A"));
+    sink->on_event(events::phase_started("r1", "a", 1, "openai", "gpt"));
+    sink->on_event(events::phase_completed("r1", "a", "openai", "gpt", 1, 2, 0, "x"));
+    sink->on_event(events::run_completed("r1", "succeeded"));
+    const auto s = err.str();
+    EXPECT_EQ(s.find("started"), std::string::npos) << s;
+    EXPECT_NE(s.find("run r1: succeeded"), std::string::npos) << s;
+    EXPECT_EQ(s.find("resume with"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ep::engine::exec_test
