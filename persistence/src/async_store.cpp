@@ -5,7 +5,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <exception>
+#include <iterator>
+#include <optional>
 
 namespace ep::persistence {
 
@@ -41,25 +44,85 @@ async_store::~async_store()
     writer_.join();
 }
 
+template <class R, class F, class Handler, class Work>
+struct async_store::call_of final : queued_call
+{
+    call_of(F f, Handler h, Work w) : fn(std::move(f)), handler(std::move(h)), work(std::move(w)) {}
+
+    void run() noexcept override { value.emplace(call_guarded<R>(fn)); }
+
+    void finish(const store_error* batch_error) override
+    {
+        R r = batch_error ? R(*batch_error) : std::move(*value);
+        auto ex = work.get_executor();
+        // The guard travels with the result and is released on the caller's thread: had the
+        // writer dropped it here, the caller's run() could see "no work" in between.
+        asio::post(ex, [h = std::move(handler), r = std::move(r), w = std::move(work)]() mutable {
+            std::move(h)(std::move(r));
+        });
+    }
+
+    F fn;
+    Handler handler;
+    Work work;  // keeps the caller's executor busy while the call is away
+    std::optional<R> value;
+};
+
 template <class R, class F>
 asio::awaitable<R> async_store::on_writer(F fn)
 {
     auto initiation = [this](auto handler, F f) {
-        // Keep the caller's executor busy while the call is away, so its run() does not return
-        // before the result comes back.
         auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(writer_, [f = std::move(f), handler = std::move(handler), work = std::move(work)]() mutable {
-            R r = call_guarded<R>(f);
-            auto ex = work.get_executor();
-            // The guard travels with the result and is released on the caller's thread: had
-            // the writer dropped it here, the caller's run() could see "no work" in between.
-            asio::post(ex, [handler = std::move(handler), r = std::move(r), work = std::move(work)]() mutable {
-                std::move(handler)(std::move(r));
-            });
-        });
+        using call_type = call_of<R, F, decltype(handler), decltype(work)>;
+        enqueue(std::make_unique<call_type>(std::move(f), std::move(handler), std::move(work)));
     };
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(std::move(initiation), asio::use_awaitable,
                                                                         std::move(fn));
+}
+
+void async_store::enqueue(std::unique_ptr<queued_call> call)
+{
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(call));
+    if (!drain_scheduled_)
+    {
+        drain_scheduled_ = true;
+        asio::post(writer_, [this] { drain(); });
+    }
+}
+
+void async_store::drain()
+{
+    for (;;)
+    {
+        std::vector<std::unique_ptr<queued_call>> batch;
+        {
+            std::lock_guard lock(queue_mutex_);
+            if (queue_.empty())
+            {
+                drain_scheduled_ = false;
+                return;
+            }
+            const auto n = std::min(queue_.size(), max_batch);
+            batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+            queue_.erase(queue_.begin(), queue_.begin() + n);
+        }
+        // One call alone commits by itself: no batch, no extra latency.
+        bool batched = false;
+        if (batch.size() > 1)
+        {
+            auto begun = backend_->begin_batch();
+            batched = begun && *begun;  // a store that cannot batch (or is busy) runs them one by one
+        }
+        for (auto& call : batch)
+            call->run();
+        std::optional<store_error> failed;
+        if (batched)
+            if (auto r = backend_->end_batch(); !r)
+                failed = std::move(r).error();
+        for (auto& call : batch)
+            call->finish(failed ? &*failed : nullptr);
+    }
 }
 
 asio::awaitable<result<run_record>> async_store::create_run(run_record run)
@@ -123,10 +186,13 @@ asio::awaitable<result<void>> async_store::record_attempt(attempt_record attempt
     return on_writer<result<void>>([b = backend_, a = std::move(attempt)] { return b->record_attempt(a); });
 }
 
-asio::awaitable<result<std::int64_t>> async_store::commit_phase(phase_record phase, std::vector<event_record> events)
+asio::awaitable<result<std::int64_t>> async_store::commit_phase(phase_record phase, std::vector<event_record> events,
+                                                                std::vector<attempt_record> attempts)
 {
     return on_writer<result<std::int64_t>>(
-        [b = backend_, p = std::move(phase), e = std::move(events)] { return b->commit_phase(p, e); });
+        [b = backend_, p = std::move(phase), e = std::move(events), a = std::move(attempts)] {
+            return b->commit_phase(p, e, a);
+        });
 }
 
 asio::awaitable<result<std::int64_t>> async_store::append_events(std::string run_id, std::vector<event_record> events)

@@ -41,6 +41,10 @@ store_error sqlite_store::impl::fail(persistence_errc code, const std::string& w
 
 result<detail::statement> sqlite_store::impl::prepare(const char* sql)
 {
+    // SQLITE_FULL/IOERR inside a group commit can roll the whole batch back; the calls after it
+    // must fail too rather than quietly commit on their own.
+    if (batch_open && sqlite3_get_autocommit(db) != 0)
+        return fail(persistence_errc::io_error, "the group commit this call belonged to was rolled back");
     auto it = statements.find(sql);
     if (it == statements.end())
     {
@@ -67,20 +71,30 @@ write_transaction::~write_transaction()
 {
     // After some errors (SQLITE_FULL, IOERR, NOMEM) SQLite has already rolled back; a second
     // ROLLBACK would fail, so only roll back what is still open.
-    if (open_ && sqlite3_get_autocommit(s_.db) == 0)
+    if (!open_ || sqlite3_get_autocommit(s_.db) != 0)
+        return;
+    if (nested_)
+    {
+        sqlite3_exec(s_.db, "ROLLBACK TO ep_call", nullptr, nullptr, nullptr);
+        sqlite3_exec(s_.db, "RELEASE ep_call", nullptr, nullptr, nullptr);
+    }
+    else
         sqlite3_exec(s_.db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 result<void> write_transaction::begin(const char* what)
 {
-    auto r = s_.exec("BEGIN IMMEDIATE", what);
+    if (s_.batch_open && sqlite3_get_autocommit(s_.db) != 0)
+        return s_.fail(persistence_errc::io_error, std::string(what) + ": the group commit was rolled back");
+    nested_ = s_.batch_open;
+    auto r = s_.exec(nested_ ? "SAVEPOINT ep_call" : "BEGIN IMMEDIATE", what);
     open_ = r.has_value();
     return r;
 }
 
 result<void> write_transaction::commit(const char* what)
 {
-    auto r = s_.exec("COMMIT", what);
+    auto r = s_.exec(nested_ ? "RELEASE ep_call" : "COMMIT", what);
     if (r)
         open_ = false;
     return r;
@@ -288,6 +302,35 @@ result<void> sqlite_store::integrity_check()
     if (!problems.empty())
         return impl_->fail(persistence_errc::corrupt, "integrity check failed: " + problems);
     return {};
+}
+
+}  // namespace ep::persistence
+
+namespace ep::persistence {
+
+result<bool> sqlite_store::begin_batch()
+{
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->batch_open)
+        return impl_->fail(persistence_errc::invalid_state, "begin_batch: a batch is already open");
+    if (auto r = impl_->exec("BEGIN IMMEDIATE", "opening a group commit"); !r)
+        return std::move(r).error();
+    impl_->batch_open = true;
+    return true;
+}
+
+result<void> sqlite_store::end_batch()
+{
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->batch_open)
+        return impl_->fail(persistence_errc::invalid_state, "end_batch: no batch is open");
+    impl_->batch_open = false;
+    // After SQLITE_FULL/IOERR SQLite may already have rolled the whole batch back: COMMIT then
+    // fails ("no transaction is active"), which is the right answer for every call in it.
+    auto r = impl_->exec("COMMIT", "committing a group commit");
+    if (!r && sqlite3_get_autocommit(impl_->db) == 0)
+        sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return r;
 }
 
 }  // namespace ep::persistence

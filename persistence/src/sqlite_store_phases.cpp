@@ -139,12 +139,12 @@ result<void> sqlite_store::begin_phase(const std::string& run_id, const std::str
     return {};
 }
 
-result<void> sqlite_store::record_attempt(const attempt_record& a)
+namespace {
+
+// One attempts row; the caller holds the mutex (and, for a checkpoint, the transaction).
+result<void> insert_attempt(sqlite_store::impl& db, const attempt_record& a)
 {
-    std::lock_guard lock(impl_->mutex);
-    const std::string what = "recording attempt " + std::to_string(a.attempt) + " of " +
-                             phase_label(a.run_id, a.phase_id);
-    auto st = impl_->prepare(
+    auto st = db.prepare(
         "INSERT OR REPLACE INTO attempts (run_id, phase_id, attempt, provider, model, outcome, error,"
         " http_status, latency_ms, started_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     if (!st)
@@ -158,13 +158,23 @@ result<void> sqlite_store::record_attempt(const attempt_record& a)
         .bind(7, a.error)
         .bind(8, a.http_status)
         .bind(9, static_cast<std::int64_t>(a.latency.count()))
-        .bind(10, a.started == timestamp{} ? impl_->now() : a.started);
+        .bind(10, a.started == timestamp{} ? db.now() : a.started);
     if (const int rc = st->step(); rc != SQLITE_DONE)
-        return write_error(*impl_, rc, a.run_id, what);
+        return write_error(db, rc, a.run_id,
+                           "recording attempt " + std::to_string(a.attempt) + " of " + phase_label(a.run_id, a.phase_id));
     return {};
 }
 
-result<std::int64_t> sqlite_store::commit_phase(const phase_record& p, const std::vector<event_record>& events)
+}  // namespace
+
+result<void> sqlite_store::record_attempt(const attempt_record& a)
+{
+    std::lock_guard lock(impl_->mutex);
+    return insert_attempt(*impl_, a);
+}
+
+result<std::int64_t> sqlite_store::commit_phase(const phase_record& p, const std::vector<event_record>& events,
+                                                const std::vector<attempt_record>& attempts)
 {
     if (p.run_id.empty() || p.phase_id.empty())
         return impl_->fail(persistence_errc::invalid_argument, "commit_phase: the run id or phase id is empty");
@@ -200,6 +210,9 @@ result<std::int64_t> sqlite_store::commit_phase(const phase_record& p, const std
         if (sqlite3_changes(impl_->db) == 0)
             return impl_->fail(persistence_errc::invalid_state, what + ": it is already completed");
     }
+    for (const auto& a : attempts)
+        if (auto r = insert_attempt(*impl_, a); !r)
+            return std::move(r).error();
     auto seq = insert_events(*impl_, p.run_id, events, now, what);
     if (!seq)
         return std::move(seq).error();

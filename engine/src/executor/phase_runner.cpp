@@ -321,11 +321,7 @@ asio::awaitable<void> workflow_executor::run_phase(run_state& rs, std::size_t id
     rec.input_tokens = in_tokens;
     rec.output_tokens = out_tokens;
     rec.cost_usd = cost;
-    for (const auto& a : log.attempts)
-        if (auto r = co_await store_.record_attempt(a); !r)
-            log_->warn("run {} phase {}: cannot record attempt {}: {}", rs.run_id, ph.id, a.attempt,
-                       r.error().to_string());
-
+    // The attempts go into the checkpoint's transaction: one commit per phase.
     std::optional<run_event> final_event;
     if (end == end_kind::completed)
     {
@@ -341,7 +337,7 @@ asio::awaitable<void> workflow_executor::run_phase(run_state& rs, std::size_t id
         conv_rec.type = conversation_event_type;
         conv_rec.payload = {{"phase", ph.id}, {"format", "openai"}, {"messages", pv::to_openai_messages(conv)}};
         log.events.push_back(std::move(conv_rec));
-        auto committed = co_await store_.commit_phase(rec, log.events);
+        auto committed = co_await store_.commit_phase(rec, log.events, log.attempts);
         if (!committed)
         {
             end = end_kind::failed;
@@ -360,7 +356,7 @@ asio::awaitable<void> workflow_executor::run_phase(run_state& rs, std::size_t id
         rec.output_json.reset();
         final_event = events::phase_failed(rs.run_id, ph.id, error);
         log.add(*final_event);
-        if (auto r = co_await store_.commit_phase(rec, log.events); !r)
+        if (auto r = co_await store_.commit_phase(rec, log.events, log.attempts); !r)
             log_->error("run {} phase {}: cannot record the failure: {}", rs.run_id, ph.id, r.error().to_string());
     }
     rs.sink.on_event(*final_event);

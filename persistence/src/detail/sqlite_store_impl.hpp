@@ -25,6 +25,7 @@ struct sqlite_store::impl
     sqlite_options options;
     sqlite3* db = nullptr;
     std::mutex mutex;  // serialises every public call (one connection, one user at a time)
+    bool batch_open = false;  // between begin_batch and end_batch: writes nest as savepoints
     // Prepared once, reused for the connection's lifetime. Keyed by the SQL literal's address:
     // every call site passes the same static string, so hashing the text is unnecessary.
     std::unordered_map<const char*, sqlite3_stmt*> statements;
@@ -44,7 +45,8 @@ struct sqlite_store::impl
 
 namespace detail {
 
-/// BEGIN IMMEDIATE … COMMIT; rolls back on scope exit unless committed. IMMEDIATE takes the
+/// BEGIN IMMEDIATE … COMMIT (inside a batch: SAVEPOINT … RELEASE, so a failed call undoes only
+/// itself); rolls back on scope exit unless committed. IMMEDIATE takes the
 /// write lock up front, so a busy database fails at BEGIN (after busy_timeout) rather than
 /// half-way through, and two writers never deadlock upgrading read locks.
 class write_transaction
@@ -61,6 +63,7 @@ public:
 private:
     sqlite_store::impl& s_;
     bool open_ = false;
+    bool nested_ = false;  // a savepoint inside a batch rather than a transaction of its own
 };
 
 /// "run 'ID'" for messages (ids are ours, never secrets).

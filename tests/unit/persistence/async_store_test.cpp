@@ -41,9 +41,11 @@ public:
     result<void> release_lease(const std::string& id, const std::string& o) override { return note(), inner_->release_lease(id, o); }
     result<void> begin_phase(const std::string& id, const std::string& p) override { return note(), inner_->begin_phase(id, p); }
     result<void> record_attempt(const attempt_record& a) override { return note(), inner_->record_attempt(a); }
-    result<std::int64_t> commit_phase(const phase_record& p, const std::vector<event_record>& e) override
+    using store::commit_phase;
+    result<std::int64_t> commit_phase(const phase_record& p, const std::vector<event_record>& e,
+                                      const std::vector<attempt_record>& a) override
     {
-        return note(), inner_->commit_phase(p, e);
+        return note(), inner_->commit_phase(p, e, a);
     }
     result<std::int64_t> append_events(const std::string& id, const std::vector<event_record>& e) override
     {
@@ -60,6 +62,26 @@ public:
         return note(), inner_->get_events(id, after, n);
     }
     result<void> integrity_check() override { return note(), inner_->integrity_check(); }
+    result<bool> begin_batch() override
+    {
+        auto r = inner_->begin_batch();
+        if (r && *r)
+            ++batches;
+        return r;
+    }
+    result<void> end_batch() override
+    {
+        auto r = inner_->end_batch();
+        if (fail_end_batch)
+        {
+            // Report a failed group commit (the inner one did commit: only the propagation of
+            // the error to every call of the batch is under test here).
+            return store_error(make_error_code(persistence_errc::disk_full), "injected: the batch did not commit");
+        }
+        return r;
+    }
+    std::atomic<int> batches{0};
+    bool fail_end_batch = false;
 
 private:
     void note() { last_thread = std::this_thread::get_id(); }
@@ -181,6 +203,89 @@ TEST_F(async_store_fixture, the_loop_keeps_running_while_the_writer_works)
     ASSERT_TRUE(events);
     EXPECT_EQ(events->size(), 60u);
     EXPECT_EQ(events->back().seq, 60);
+}
+
+TEST_F(async_store_fixture, concurrent_checkpoints_share_group_commits_and_all_land)
+{
+    auto inner = open_store();
+    ASSERT_TRUE(inner);
+    auto backend = std::make_shared<thread_recording_store>(std::move(inner));
+    async_store db(backend);
+    std::string id = db.sync().create_run(make_run()).value().id;
+    int ok = 0;
+    constexpr int n = 200;
+    for (int i = 0; i < n; ++i)
+        asio::co_spawn(
+            ctx_,
+            [&, i]() -> asio::awaitable<void> {
+                // begin + commit, as the executor does: both queue behind the others.
+                EXPECT_TRUE(co_await db.begin_phase(id, "p" + std::to_string(i)));
+                auto r = co_await db.commit_phase(make_phase(id, "p" + std::to_string(i)), make_events("p", 2));
+                EXPECT_TRUE(r);
+                ok += r.has_value();
+            },
+            asio::detached);
+    ctx_.run();
+    EXPECT_EQ(ok, n);
+    EXPECT_GT(backend->batches.load(), 0);  // the calls queued up and were grouped
+    EXPECT_LT(backend->batches.load(), 2 * n);
+    EXPECT_EQ(db.sync().get_phases(id)->size(), static_cast<std::size_t>(n));
+    EXPECT_EQ(db.sync().get_events(id)->size(), static_cast<std::size_t>(2 * n));
+    EXPECT_TRUE(db.sync().integrity_check());
+}
+
+TEST_F(async_store_fixture, a_refused_call_among_concurrent_ones_undoes_only_itself)
+{
+    auto inner = open_store();
+    ASSERT_TRUE(inner);
+    async_store db(std::shared_ptr<store>(std::move(inner)));
+    std::string id = db.sync().create_run(make_run()).value().id;
+    ASSERT_TRUE(db.sync().commit_phase(make_phase(id, "done"), {}));
+    std::vector<bool> results(3);
+    // Issued together (usually one batch): the middle one is refused (already completed).
+    const char* phases[] = {"a", "done", "b"};
+    for (int i = 0; i < 3; ++i)
+        asio::co_spawn(
+            ctx_,
+            [&, i]() -> asio::awaitable<void> {
+                auto r = co_await db.commit_phase(make_phase(id, phases[i]), make_events(phases[i], 1));
+                results[i] = r.has_value();
+            },
+            asio::detached);
+    ctx_.run();
+    EXPECT_EQ(results, (std::vector<bool>{true, false, true}));
+    EXPECT_EQ(db.sync().get_phases(id)->size(), 3u);
+    EXPECT_EQ(db.sync().get_events(id)->size(), 2u);  // the refused call's event is gone
+}
+
+TEST_F(async_store_fixture, a_failed_group_commit_fails_every_call_of_the_batch)
+{
+    auto inner = open_store();
+    ASSERT_TRUE(inner);
+    auto backend = std::make_shared<thread_recording_store>(std::move(inner));
+    backend->fail_end_batch = true;
+    async_store db(backend);
+    std::string id = db.sync().create_run(make_run()).value().id;
+    int failed = 0;
+    int succeeded = 0;
+    for (int i = 0; i < 50; ++i)
+        asio::co_spawn(
+            ctx_,
+            [&, i]() -> asio::awaitable<void> {
+                auto r = co_await db.commit_phase(make_phase(id, "p" + std::to_string(i)), {});
+                if (r)
+                    ++succeeded;
+                else
+                {
+                    EXPECT_EQ(r.error().code, persistence_errc::disk_full);
+                    ++failed;
+                }
+            },
+            asio::detached);
+    ctx_.run();
+    EXPECT_EQ(failed + succeeded, 50);
+    ASSERT_GT(backend->batches.load(), 0);
+    EXPECT_GT(failed, 0);  // every call of a batch sees the batch's error, none a false success
 }
 
 TEST_F(async_store_fixture, an_exception_in_the_backend_becomes_an_error)

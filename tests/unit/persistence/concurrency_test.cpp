@@ -3,6 +3,7 @@
 
 #include "store_fixture.hpp"
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -54,8 +55,18 @@ TEST_F(concurrency, readers_see_only_whole_commits_while_a_writer_writes)
             }
         });
     }
+    // Reads must overlap the writes whatever the machine's load: wait for the readers to be
+    // reading before the first write and again half-way (bounded, so a broken reader fails).
+    const auto wait_for_reads = [&](int at_least) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (reads.load() < at_least && bad.load() == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+    wait_for_reads(1);
     for (int i = 0; i < phases; ++i)
     {
+        if (i == phases / 2)
+            wait_for_reads(reads.load() + 2);
         auto c = writer->commit_phase(make_phase(id, "p" + std::to_string(i)), make_events("p", 3));
         ASSERT_TRUE(c) << c.error().to_string();
     }

@@ -232,6 +232,70 @@ TEST_F(records, attempts_round_trip_and_filter_by_phase)
     EXPECT_EQ(design->size(), 2u);
 }
 
+TEST_F(records, checkpoint_records_its_attempts_in_the_same_transaction)
+{
+    auto s = open_store();
+    ASSERT_TRUE(s);
+    auto run = s->create_run(make_run());
+    ASSERT_TRUE(run);
+    std::vector<attempt_record> attempts(2);
+    for (int i = 0; i < 2; ++i)
+    {
+        attempts[i].run_id = run->id;
+        attempts[i].phase_id = "design";
+        attempts[i].attempt = i + 1;
+        attempts[i].provider = "openai";
+        attempts[i].model = "gpt";
+        attempts[i].outcome = i == 0 ? attempt_outcome::failed : attempt_outcome::ok;
+    }
+    ASSERT_TRUE(s->commit_phase(make_phase(run->id, "design"), make_events("design", 2), attempts));
+    auto stored = s->get_attempts(run->id, std::string("design"));
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored->size(), 2u);
+    EXPECT_EQ((*stored)[0].outcome, attempt_outcome::failed);
+    EXPECT_EQ((*stored)[1].outcome, attempt_outcome::ok);
+
+    // A refused checkpoint (the phase is already final) leaves no attempts behind either.
+    attempts[0].attempt = 3;
+    attempts[1].attempt = 4;
+    auto refused = s->commit_phase(make_phase(run->id, "design"), {}, attempts);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, persistence_errc::invalid_state);
+    EXPECT_EQ(s->get_attempts(run->id, std::string("design"))->size(), 2u);
+}
+
+TEST_F(records, a_batch_commits_its_calls_together_and_a_refused_call_undoes_only_itself)
+{
+    auto s = open_store();
+    ASSERT_TRUE(s);
+    auto run = s->create_run(make_run());
+    ASSERT_TRUE(run);
+    ASSERT_TRUE(s->commit_phase(make_phase(run->id, "done"), {}));
+
+    auto begun = s->begin_batch();
+    ASSERT_TRUE(begun);
+    ASSERT_TRUE(*begun);
+    EXPECT_FALSE(s->begin_batch());  // no nesting of batches
+    EXPECT_TRUE(s->commit_phase(make_phase(run->id, "a"), make_events("a", 1)));
+    auto refused = s->commit_phase(make_phase(run->id, "done"), make_events("done", 1));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, persistence_errc::invalid_state);
+    EXPECT_TRUE(s->begin_phase(run->id, "b"));
+    EXPECT_TRUE(s->commit_phase(make_phase(run->id, "b"), make_events("b", 1)));
+    ASSERT_TRUE(s->end_batch());
+    EXPECT_FALSE(s->end_batch());  // nothing open any more
+
+    // A second connection sees exactly the batch's successful calls.
+    auto other = open_store();
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->get_phases(run->id)->size(), 3u);
+    auto events = other->get_events(run->id);
+    ASSERT_TRUE(events);
+    ASSERT_EQ(events->size(), 2u);
+    EXPECT_EQ((*events)[0].seq, 1);
+    EXPECT_EQ((*events)[1].seq, 2);
+}
+
 TEST_F(records, list_runs_is_newest_first_and_limited)
 {
     auto s = open_store();

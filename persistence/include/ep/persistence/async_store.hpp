@@ -9,6 +9,8 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace ep::persistence {
 
@@ -20,6 +22,11 @@ namespace ep::persistence {
 ///
 /// Ordering: calls run one at a time, in the order they were issued (FIFO on one thread), so a
 /// coroutine that awaits commit_phase and then starts dependents sees the checkpoint committed.
+///
+/// Group commit: calls that queue up while the writer is busy run together in one backend
+/// batch (store::begin_batch), each still atomic on its own; their results are delivered only
+/// after the batch is committed, and if that commit fails every call of the batch gets the
+/// error. Under load many checkpoints then share one transaction; alone, a call is its own.
 ///
 /// Per-operation cancellation: none. Once a call is issued it runs to completion on the writer
 /// thread and its result is delivered; a cancellation signal on the awaiting coroutine is not
@@ -55,7 +62,8 @@ public:
 
     boost::asio::awaitable<result<void>> begin_phase(std::string run_id, std::string phase_id);
     boost::asio::awaitable<result<void>> record_attempt(attempt_record attempt);
-    boost::asio::awaitable<result<std::int64_t>> commit_phase(phase_record phase, std::vector<event_record> events);
+    boost::asio::awaitable<result<std::int64_t>> commit_phase(phase_record phase, std::vector<event_record> events,
+                                                              std::vector<attempt_record> attempts = {});
     boost::asio::awaitable<result<std::int64_t>> append_events(std::string run_id, std::vector<event_record> events);
     boost::asio::awaitable<result<std::vector<phase_record>>> get_phases(std::string run_id);
     boost::asio::awaitable<result<phase_record>> get_phase(std::string run_id, std::string phase_id);
@@ -65,13 +73,32 @@ public:
                                                                          std::size_t limit = SIZE_MAX);
     boost::asio::awaitable<result<void>> integrity_check();
 
+    /// Most calls one batch holds (bounds the latency a large queue adds to its first call).
+    static constexpr std::size_t max_batch = 256;
+
 private:
-    // Runs fn() on the writer thread; completes on the awaiting coroutine's executor.
+    /// A queued call: run() on the writer thread, then finish() delivers its result (or the
+    /// batch's commit error) to the caller's executor.
+    struct queued_call
+    {
+        virtual ~queued_call() = default;
+        virtual void run() noexcept = 0;
+        virtual void finish(const store_error* batch_error) = 0;
+    };
+    template <class R, class F, class Handler, class Work>
+    struct call_of;
+
+    // Queues fn() for the writer thread; completes on the awaiting coroutine's executor.
     template <class R, class F>
     boost::asio::awaitable<R> on_writer(F fn);
+    void enqueue(std::unique_ptr<queued_call> call);
+    void drain();  // writer thread: runs queued calls, batch by batch, until the queue is empty
 
     std::shared_ptr<store> backend_;
-    boost::asio::thread_pool writer_{1};
+    std::mutex queue_mutex_;
+    std::vector<std::unique_ptr<queued_call>> queue_;
+    bool drain_scheduled_ = false;
+    boost::asio::thread_pool writer_{1};  // last: joined first on destruction
 };
 
 }  // namespace ep::persistence

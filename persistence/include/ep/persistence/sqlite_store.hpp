@@ -77,8 +77,9 @@ public:
 
     result<void> begin_phase(const std::string& run_id, const std::string& phase_id) override;
     result<void> record_attempt(const attempt_record& attempt) override;
-    result<std::int64_t> commit_phase(const phase_record& phase,
-                                      const std::vector<event_record>& events) override;
+    result<std::int64_t> commit_phase(const phase_record& phase, const std::vector<event_record>& events,
+                                      const std::vector<attempt_record>& attempts) override;
+    using store::commit_phase;
     result<std::int64_t> append_events(const std::string& run_id,
                                        const std::vector<event_record>& events) override;
     result<std::vector<phase_record>> get_phases(const std::string& run_id) override;
@@ -89,6 +90,9 @@ public:
                                                  std::size_t limit = SIZE_MAX) override;
 
     result<void> integrity_check() override;
+
+    result<bool> begin_batch() override;
+    result<void> end_batch() override;
 
     struct impl;  // private; defined in src/detail/sqlite_store_impl.hpp
 

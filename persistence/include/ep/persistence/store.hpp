@@ -80,14 +80,20 @@ public:
     /// Errors: not_found (unknown run).
     virtual result<void> record_attempt(const attempt_record& attempt) = 0;
 
-    /// THE checkpoint: writes the phase's final record (any status) and appends `events` for the
-    /// same run in ONE transaction, so either all of it is visible or none. Returns the seq of the
+    /// THE checkpoint: writes the phase's final record (any status), records `attempts` (as
+    /// record_attempt does) and appends `events` for the same run in ONE transaction, so either
+    /// all of it is visible or none. Returns the seq of the
     /// last appended event (0 if `events` is empty). Once this returns, the phase survives kill -9
     /// (durability `full`: also power loss). Errors: not_found (unknown run); invalid_state if the
     /// phase is already committed as completed (its output is final);
     /// disk_full/io_error (rolled back).
-    virtual result<std::int64_t> commit_phase(const phase_record& phase,
-                                              const std::vector<event_record>& events) = 0;
+    virtual result<std::int64_t> commit_phase(const phase_record& phase, const std::vector<event_record>& events,
+                                              const std::vector<attempt_record>& attempts) = 0;
+    /// The checkpoint without attempts.
+    result<std::int64_t> commit_phase(const phase_record& phase, const std::vector<event_record>& events)
+    {
+        return commit_phase(phase, events, {});
+    }
 
     /// Appends events (seq assigned 1, 2, … per run) in one transaction; returns the last seq
     /// (0 if `events` is empty). Errors: not_found (unknown run).
@@ -113,6 +119,16 @@ public:
 
     /// Runs the backend's integrity check. Errors: corrupt (the message lists the first problems).
     virtual result<void> integrity_check() = 0;
+
+    // ---- group commit (optional) --------------------------------------------------------------
+
+    /// Opens an outer transaction that the following calls join: each write stays atomic on
+    /// its own (a savepoint), but nothing is durable until end_batch() commits them all at once
+    /// (one WAL append, one fsync under durability full). Returns false when the store does not
+    /// batch; every write then commits by itself. Used by async_store's writer thread only.
+    virtual result<bool> begin_batch() { return false; }
+    /// Commits the batch. On error nothing of the batch is kept, whatever the calls returned.
+    virtual result<void> end_batch() { return {}; }
 };
 
 }  // namespace ep::persistence
