@@ -3,6 +3,7 @@
 // Target (issue 3): >= 300 MB/s per core on OpenAI chunk streams.
 
 // The sans-I/O code is private to ep_providers; reach it relative to this file.
+#include "../providers/src/sansio/openai_fast_chunk.hpp"
 #include "../providers/src/sansio/sse_parser.hpp"
 #include "../providers/src/sansio/wire.hpp"
 
@@ -118,6 +119,12 @@ void bm_openai(benchmark::State& state)
     static const auto stream = openai_stream();
     run_decoder(state, stream, [] { return make_openai_decoder(); });
 }
+// The same stream with the fast path off: every chunk through nlohmann (the cost it saves).
+void bm_openai_full_parse(benchmark::State& state)
+{
+    static const auto stream = openai_stream();
+    run_decoder(state, stream, [] { return make_openai_decoder_full_parse(); });
+}
 void bm_anthropic(benchmark::State& state)
 {
     static const auto stream = anthropic_stream();
@@ -162,6 +169,7 @@ void bm_sse_only_openai(benchmark::State& state)
 }  // namespace
 
 BENCHMARK(bm_openai)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_openai_full_parse)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_anthropic)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_gemini)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_claude_stream_json)->Unit(benchmark::kMillisecond);

@@ -31,8 +31,10 @@ struct phase_log
         // text as the live stream, at a fraction of the rows.
         if (ev.type == "text_delta" && !events.empty() && events.back().type == "text_delta")
         {
-            auto& t = events.back().payload["text"];
-            t = t.get<std::string>() + ev.fields.value("text", std::string{});
+            // Appended in place: a long answer streams thousands of deltas.
+            auto& t = events.back().payload["text"].get_ref<std::string&>();
+            if (auto it = ev.fields.find("text"); it != ev.fields.end() && it->is_string())
+                t += it->get_ref<const std::string&>();
             return;
         }
         events.push_back(to_record(ev));

@@ -1,6 +1,8 @@
 // Chat Completions chunk stream (PROVIDERS.md §1.2): data-only SSE, `[DONE]` sentinel.
 #include "error_classify.hpp"
 #include "finish_reasons.hpp"
+#include "json_scan.hpp"
+#include "openai_fast_chunk.hpp"
 #include "sse_decoder_base.hpp"
 #include "tool_call_accumulator.hpp"
 
@@ -10,6 +12,9 @@ namespace {
 
 class openai_decoder final : public sse_decoder_base
 {
+public:
+    explicit openai_decoder(bool fast_path) : fast_path_(fast_path) {}
+
 protected:
     boost::system::error_code on_event(const sse_event& ev) override;
     boost::system::error_code on_end() override;
@@ -17,8 +22,10 @@ protected:
 private:
     boost::system::error_code on_chunk(const json& j);
     void on_tool_delta(const json& tc, std::size_t position);
+    bool try_fast_chunk(const sse_event& ev);
     void finalize();
 
+    bool fast_path_;
     tool_call_accumulator tools_;
     usage totals_;
     bool finish_seen_ = false;
@@ -34,6 +41,8 @@ boost::system::error_code openai_decoder::on_event(const sse_event& ev)
         finalize();
         return {};
     }
+    if (try_fast_chunk(ev))
+        return {};
     auto j = parse_json(ev.data);
     if (j.is_discarded())
         return malformed("openai: an SSE data event is not valid JSON", ev.data);
@@ -52,6 +61,25 @@ boost::system::error_code openai_decoder::on_event(const sse_event& ev)
     if (!j.is_object())
         return malformed("openai: an SSE data event is not a JSON object", ev.data);
     return on_chunk(j);
+}
+
+// The plain content delta, decoded without building a DOM (openai_fast_chunk.hpp). False
+// when the chunk needs the full parse; nothing has been emitted then.
+bool openai_decoder::try_fast_chunk(const sse_event& ev)
+{
+    openai_fast_chunk chunk;
+    if (!fast_path_ || ev.event == "error" || !scan_openai_fast_chunk(ev.data, chunk))
+        return false;
+    if (!chunk.content.empty())  // as the full parse, an empty delta emits nothing
+    {
+        text_delta_event e;
+        if (chunk.escaped)
+            append_unescaped(chunk.content, e.text);
+        else
+            e.text.assign(chunk.content);
+        out_->emplace_back(std::move(e));
+    }
+    return true;
 }
 
 boost::system::error_code openai_decoder::on_chunk(const json& j)
@@ -146,6 +174,8 @@ boost::system::error_code openai_decoder::on_end()
 
 }  // namespace
 
-std::unique_ptr<stream_decoder> make_openai_decoder() { return std::make_unique<openai_decoder>(); }
+std::unique_ptr<stream_decoder> make_openai_decoder() { return std::make_unique<openai_decoder>(true); }
+
+std::unique_ptr<stream_decoder> make_openai_decoder_full_parse() { return std::make_unique<openai_decoder>(false); }
 
 }  // namespace ep::providers::sansio

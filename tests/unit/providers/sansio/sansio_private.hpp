@@ -5,3 +5,4 @@
 #include "../../../../providers/src/sansio/error_classify.hpp"
 #include "../../../../providers/src/sansio/sse_parser.hpp"
 #include "../../../../providers/src/sansio/wire.hpp"
+#include "../../../../providers/src/sansio/openai_fast_chunk.hpp"
