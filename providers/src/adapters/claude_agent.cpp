@@ -12,6 +12,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/writable_pipe.hpp>
@@ -26,6 +27,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
 #include <cstdlib>
 #include <optional>
 
@@ -137,9 +142,56 @@ struct stdout_outcome
     std::optional<stream_event> finish; // held back until the exit status is known
 };
 
-asio::awaitable<stdout_outcome> read_stdout(asio::readable_pipe& pipe, event_channel& out, diagnostics& diag)
+/// The CLI's silence limits: `first_byte` until its first output, then `idle` between two
+/// reads. When one passes, `kill` ends the child (so every pipe of it closes and nothing
+/// waits on a hung process) and `fired` tells the reader why. Shared with the timer's
+/// handler, which may run after read_stdout has returned (then it does nothing).
+struct silence_watchdog
+{
+    std::function<void()> kill;  // empty once read_stdout has returned
+    bool fired = false;
+    bool first = true;  // no output yet: the first-byte limit applies
+    std::chrono::milliseconds limit{0};
+
+    static void arm(const std::shared_ptr<silence_watchdog>& self, asio::steady_timer& timer,
+                    const timeout_config& timeouts)
+    {
+        self->limit = self->first ? timeouts.first_byte : timeouts.idle;
+        if (self->limit.count() <= 0)
+            return;
+        timer.expires_after(self->limit);
+        timer.async_wait([self](error_code ec) {
+            if (ec || !self->kill)
+                return;
+            self->fired = true;
+            self->kill();
+        });
+    }
+};
+
+std::string seconds_text(std::chrono::milliseconds d)
+{
+    const auto ms = d.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+asio::awaitable<stdout_outcome> read_stdout(asio::readable_pipe& pipe, event_channel& out, diagnostics& diag,
+                                            timeout_config timeouts, std::function<void()> kill)
 {
     co_await asio::this_coro::throw_if_cancelled(false);
+    auto watchdog = std::make_shared<silence_watchdog>();
+    watchdog->kill = std::move(kill);
+    asio::steady_timer timer(pipe.get_executor());
+    struct disarm
+    {
+        std::shared_ptr<silence_watchdog> w;
+        asio::steady_timer& t;
+        ~disarm()
+        {
+            w->kill = nullptr;
+            t.cancel();
+        }
+    } disarm_on_exit{watchdog, timer};
     auto decoder = sansio::make_claude_stream_json_decoder();
     std::vector<stream_event> events;
     std::array<char, 64 * 1024> buf;
@@ -167,9 +219,20 @@ asio::awaitable<stdout_outcome> read_stdout(asio::readable_pipe& pipe, event_cha
     {
         if (co_await is_cancelled())  // arrived between two reads: nothing pending to cancel
             co_return stdout_outcome{asio::error::operation_aborted, {}};
+        silence_watchdog::arm(watchdog, timer, timeouts);
         auto [rec, n] = co_await pipe.async_read_some(asio::buffer(buf), use_tuple);
+        timer.cancel();
+        if (watchdog->fired)
+        {
+            const bool first = watchdog->first;
+            diag.message = std::string(first ? "no output from the Claude Code CLI within "
+                                             : "the Claude Code CLI went silent for ") +
+                           seconds_text(watchdog->limit) + (first ? " (first_byte timeout)" : " (idle timeout)");
+            co_return stdout_outcome{first ? provider_errc::first_byte_timeout : provider_errc::idle_timeout, {}};
+        }
         if (n > 0)
         {
+            watchdog->first = false;
             const error_code dec = decoder->feed(std::string_view(buf.data(), n), events, diag);
             if (auto sec = co_await deliver())
                 co_return stdout_outcome{sec, {}};
@@ -243,11 +306,15 @@ asio::awaitable<call_status> claude_agent_provider::run(const chat_request& req,
     // we wait on stdout (or the reverse) would hang both.
     std::string stderr_tail;
     diagnostics diag;
+    const std::function<void()> kill_child = [&proc] {
+        error_code ignored;
+        proc.terminate(ignored);
+    };
     auto [order, ex_in, ex_err, ex_out, outcome] =
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(ex_, write_prompt(in, prompt), asio::deferred),
             asio::co_spawn(ex_, read_stderr(err_pipe, stderr_tail), asio::deferred),
-            asio::co_spawn(ex_, read_stdout(out_pipe, out, diag), asio::deferred))
+            asio::co_spawn(ex_, read_stdout(out_pipe, out, diag, cfg_.timeouts, kill_child), asio::deferred))
             .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
     if (ex_in || ex_err || ex_out)

@@ -157,6 +157,29 @@ TEST_F(claude_agent_test, total_timeout_kills_the_child)
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+TEST_F(claude_agent_test, a_silent_cli_hits_the_first_byte_timeout_and_is_killed)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "silent", 1);
+    auto c = cfg();
+    c.timeouts.first_byte = 300ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto res = call(c);
+    EXPECT_EQ(res.status.ec, provider_errc::first_byte_timeout) << res.status.ec.message();
+    EXPECT_NE(res.status.diag.message.find("300ms"), std::string::npos) << res.status.diag.message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the silent child (sleep 30) must be killed";
+}
+
+TEST_F(claude_agent_test, a_cli_that_goes_quiet_hits_the_idle_timeout_and_is_killed)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "hang", 1);  // prints its init line, then nothing
+    auto c = cfg();
+    c.timeouts.idle = 300ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto res = call(c);
+    EXPECT_EQ(res.status.ec, provider_errc::idle_timeout) << res.status.ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the hanging child (sleep 30) must be killed";
+}
+
 TEST_F(claude_agent_test, cancel_kills_the_child)
 {
     ::setenv("FAKE_CLAUDE_MODE", "hang", 1);
