@@ -500,6 +500,43 @@ TEST_F(executor_fixture, resume_of_an_unknown_run_is_not_found)
     EXPECT_EQ(out.error().code, ps::persistence_errc::not_found);
 }
 
+TEST_F(executor_fixture, a_full_disk_fails_the_run_clearly_and_leaves_earlier_runs_intact)
+{
+    bool big = false;
+    add_provider("p1", [&](const pv::chat_request&) { return fake_reply(big ? std::string(512 * 1024, 'x') : "ok"); });
+    load(chain_yaml);
+    auto first = run_workflow();
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status, run_status::completed);
+    const auto first_id = first->run_id;
+
+    // A quota at the file's current size (SQLite clamps it there), then answers far larger
+    // than what is left: the checkpoint cannot be written.
+    ps::sqlite_options quota;
+    quota.max_page_count = 1;
+    open_store(quota);
+    big = true;
+    auto second = run_workflow();
+    if (second)
+    {
+        EXPECT_EQ(second->status, run_status::failed);
+        EXPECT_NE(second->error.find("full"), std::string::npos) << second->error;
+    }
+    else
+    {
+        EXPECT_EQ(second.error().code, ps::persistence_errc::disk_full) << second.error().to_string();
+    }
+
+    // Nothing of the first run was damaged, and the file is sound.
+    open_store();
+    auto phases = db().get_phases(first_id);
+    ASSERT_TRUE(phases);
+    ASSERT_EQ(phases->size(), 3u);
+    for (const auto& p : *phases)
+        EXPECT_EQ(p.status, phase_status::completed) << p.phase_id;
+    EXPECT_TRUE(db().integrity_check());
+}
+
 TEST_F(executor_fixture, no_available_provider_fails_the_phase_with_a_clear_message)
 {
     load(chain_yaml);  // no providers registered

@@ -161,10 +161,10 @@ protected:
         io_fixture::TearDown();
     }
 
-    void open_store()
+    void open_store(ps::sqlite_options options = {})
     {
         store_.reset();
-        auto opened = ps::sqlite_store::open(dir_ / "runs.db");
+        auto opened = ps::sqlite_store::open(dir_ / "runs.db", std::move(options));
         if (!opened)
             throw std::runtime_error(opened.error().to_string());
         store_ = std::make_unique<ps::async_store>(std::shared_ptr<ps::store>(std::move(*opened)));
