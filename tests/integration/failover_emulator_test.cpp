@@ -2,6 +2,7 @@
 // emulator's scripted faults: attempt counts come from the emulator's request log, timing gaps
 // from its timestamps, and no truncated answer may ever come back as a success.
 #include <ep/emulator/emulator.hpp>
+#include <ep/engine/routing/circuit_breaker.hpp>
 #include <ep/engine/routing/failover.hpp>
 #include <ep/providers/error.hpp>
 #include <ep/providers/factory.hpp>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -320,6 +322,42 @@ TEST_F(failover_emulator, slow_first_token_past_the_first_byte_timeout_uses_the_
     EXPECT_EQ(r.attempts[0].model, "o-large");
     EXPECT_EQ(r.attempts[1].model, "a-large");
     EXPECT_LT(elapsed, 1400ms) << "did not wait for the slow answer";
+}
+
+TEST_F(failover_emulator, circuit_opens_on_a_failing_model_serves_the_fallback_and_closes_after_a_probe)
+{
+    ep::engine::circuit_breaker_config cb;
+    cb.consecutive_failures_to_open = 3;
+    cb.cooldown = 300ms;
+    auto opts = options();
+    opts.circuits = std::make_shared<ep::engine::circuit_registry>(cb);
+    fault("503", "o-large");  // every request, until cleared
+    const std::vector<candidate> cands = {cand(*openai_, "o-large"), cand(*anthropic_, "a-large")};
+
+    // Three failures on o-large (its per-candidate bound), then the fallback answers.
+    const auto first = call(cands, {}, opts);
+    ASSERT_TRUE(first.ok()) << first.diag.to_string();
+    EXPECT_EQ(first.model, "a-large");
+    EXPECT_EQ(requests_for("o-large").size(), 3u);
+    ASSERT_TRUE(opts.circuits->find("openai", "o-large"));
+    EXPECT_EQ(opts.circuits->find("openai", "o-large")->state(), ep::engine::circuit_state::open);
+
+    // Open: o-large is not called at all, the fallback serves at once.
+    const auto second = call(cands, {}, opts);
+    ASSERT_TRUE(second.ok()) << second.diag.to_string();
+    EXPECT_EQ(second.model, "a-large");
+    EXPECT_EQ(requests_for("o-large").size(), 3u) << "no request behind an open circuit";
+    ASSERT_FALSE(second.skipped.empty());
+    EXPECT_EQ(second.skipped.front().model, "o-large");
+
+    // The provider recovers; after the cooldown one probe goes through and closes the circuit.
+    emulator_->clear_faults();
+    std::this_thread::sleep_for(350ms);
+    const auto probe = call(cands, {}, opts);
+    ASSERT_TRUE(probe.ok()) << probe.diag.to_string();
+    EXPECT_EQ(probe.model, "o-large");
+    EXPECT_EQ(requests_for("o-large").size(), 4u);
+    EXPECT_EQ(opts.circuits->find("openai", "o-large")->state(), ep::engine::circuit_state::closed);
 }
 
 }  // namespace
