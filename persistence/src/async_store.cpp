@@ -53,7 +53,8 @@ struct async_store::call_of final : queued_call
 
     void finish(const store_error* batch_error) override
     {
-        R r = batch_error ? R(*batch_error) : std::move(*value);
+        // A call that failed on its own keeps its own error; the others learn the batch's.
+        R r = batch_error && value->has_value() ? R(*batch_error) : std::move(*value);
         auto ex = work.get_executor();
         // The guard travels with the result and is released on the caller's thread: had the
         // writer dropped it here, the caller's run() could see "no work" in between.

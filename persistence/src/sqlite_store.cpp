@@ -7,7 +7,9 @@
 #include <array>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <system_error>
+#include <utility>
 
 namespace ep::persistence {
 
@@ -31,7 +33,10 @@ store_error sqlite_store::impl::fail(int rc, const std::string& what) const
     const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     if (detail != nullptr && *detail != '\0')
         msg += ": " + std::string(detail);
-    return store_error(make_error_code(classify_sqlite_error(rc)), std::move(msg), make_sqlite_error_code(rc));
+    store_error e(make_error_code(classify_sqlite_error(rc)), std::move(msg), make_sqlite_error_code(rc));
+    if (batch_open && db != nullptr && sqlite3_get_autocommit(db) != 0 && !batch_rollback_cause)
+        batch_rollback_cause = e;  // this failure ended the whole batch
+    return e;
 }
 
 store_error sqlite_store::impl::fail(persistence_errc code, const std::string& what) const
@@ -44,7 +49,8 @@ result<detail::statement> sqlite_store::impl::prepare(const char* sql)
     // SQLITE_FULL/IOERR inside a group commit can roll the whole batch back; the calls after it
     // must fail too rather than quietly commit on their own.
     if (batch_open && sqlite3_get_autocommit(db) != 0)
-        return fail(persistence_errc::io_error, "the group commit this call belonged to was rolled back");
+        return batch_rollback_cause ? *batch_rollback_cause
+                                    : fail(persistence_errc::io_error, "the group commit this call belonged to was rolled back");
     auto it = statements.find(sql);
     if (it == statements.end())
     {
@@ -85,7 +91,9 @@ write_transaction::~write_transaction()
 result<void> write_transaction::begin(const char* what)
 {
     if (s_.batch_open && sqlite3_get_autocommit(s_.db) != 0)
-        return s_.fail(persistence_errc::io_error, std::string(what) + ": the group commit was rolled back");
+        return s_.batch_rollback_cause
+                   ? *s_.batch_rollback_cause
+                   : s_.fail(persistence_errc::io_error, std::string(what) + ": the group commit was rolled back");
     nested_ = s_.batch_open;
     auto r = s_.exec(nested_ ? "SAVEPOINT ep_call" : "BEGIN IMMEDIATE", what);
     open_ = r.has_value();
@@ -316,6 +324,7 @@ result<bool> sqlite_store::begin_batch()
     if (auto r = impl_->exec("BEGIN IMMEDIATE", "opening a group commit"); !r)
         return std::move(r).error();
     impl_->batch_open = true;
+    impl_->batch_rollback_cause.reset();
     return true;
 }
 
@@ -325,8 +334,14 @@ result<void> sqlite_store::end_batch()
     if (!impl_->batch_open)
         return impl_->fail(persistence_errc::invalid_state, "end_batch: no batch is open");
     impl_->batch_open = false;
-    // After SQLITE_FULL/IOERR SQLite may already have rolled the whole batch back: COMMIT then
-    // fails ("no transaction is active"), which is the right answer for every call in it.
+    // After SQLITE_FULL/IOERR SQLite may already have rolled the whole batch back: report the
+    // cause (disk full, …) to every call of the batch, not "no transaction is active".
+    if (sqlite3_get_autocommit(impl_->db) != 0)
+    {
+        auto cause = std::exchange(impl_->batch_rollback_cause, std::nullopt);
+        return cause ? std::move(*cause)
+                     : impl_->fail(persistence_errc::io_error, "the group commit was rolled back");
+    }
     auto r = impl_->exec("COMMIT", "committing a group commit");
     if (!r && sqlite3_get_autocommit(impl_->db) == 0)
         sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -26,6 +27,9 @@ struct sqlite_store::impl
     sqlite3* db = nullptr;
     std::mutex mutex;  // serialises every public call (one connection, one user at a time)
     bool batch_open = false;  // between begin_batch and end_batch: writes nest as savepoints
+    // The error with which SQLite rolled an open batch back (SQLITE_FULL, IOERR, …): what every
+    // later call of the batch, and end_batch, report instead of "no transaction is active".
+    mutable std::optional<store_error> batch_rollback_cause;
     // Prepared once, reused for the connection's lifetime. Keyed by the SQL literal's address:
     // every call site passes the same static string, so hashing the text is unnecessary.
     std::unordered_map<const char*, sqlite3_stmt*> statements;

@@ -93,6 +93,43 @@ TEST_F(atomicity, disk_full_is_reported_and_leaves_no_half_written_phase)
     EXPECT_TRUE(s->integrity_check());
 }
 
+TEST_F(atomicity, disk_full_inside_a_group_commit_is_what_every_call_of_it_reports)
+{
+    std::string id;
+    {
+        auto s = open_store();
+        ASSERT_TRUE(s);
+        auto run = s->create_run(make_run());
+        ASSERT_TRUE(run);
+        id = run->id;
+    }
+    auto o = options();
+    o.max_page_count = 1;  // clamped to the current size: no room for a large phase
+    auto s = open_store(o);
+    ASSERT_TRUE(s);
+    auto begun = s->begin_batch();
+    ASSERT_TRUE(begun && *begun);
+    auto big = make_phase(id, "design");
+    big.output_text.assign(512 * 1024, 'x');
+    auto c = s->commit_phase(big, make_events("design", 3));
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, persistence_errc::disk_full) << c.error().to_string();
+    // Whether SQLite kept the batch open or rolled it back, nothing claims success wrongly:
+    // a later call either lands (batch still open) or reports the disk-full cause.
+    auto later = s->commit_phase(make_phase(id, "review"), {});
+    auto ended = s->end_batch();
+    if (!ended)
+    {
+        EXPECT_EQ(ended.error().code, persistence_errc::disk_full) << ended.error().to_string();
+        if (!later)
+        {
+            EXPECT_EQ(later.error().code, persistence_errc::disk_full) << later.error().to_string();
+        }
+    }
+    EXPECT_EQ(s->get_phase(id, "design").error().code, persistence_errc::not_found);
+    EXPECT_TRUE(s->integrity_check());
+}
+
 TEST_F(atomicity, a_committed_phase_survives_reopening)
 {
     std::string id;
