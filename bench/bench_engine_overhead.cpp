@@ -2,8 +2,8 @@
 // divided by the phases, checkpoint included. The provider answers at once (zero latency), the
 // run is a 50-phase chain at concurrency 1, the store is SQLite (durability normal) on tmp.
 // Target (issue 5): ≤ 200 µs per phase.
-#include <ep/engine/loader.hpp>
-#include <ep/engine/run/executor.hpp>
+#include "engine_bench_setup.hpp"
+
 #include <ep/persistence/async_store.hpp>
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -62,12 +62,6 @@ private:
     pv::provider_config cfg_;
 };
 
-class null_sink final : public ee::event_sink
-{
-public:
-    void on_event(const ee::run_event&) override {}
-};
-
 }  // namespace
 
 int main()
@@ -81,21 +75,10 @@ int main()
         if (i > 0)
             yaml += "    needs: [p" + std::to_string(i - 1) + "]\n";
     }
-    ee::diagnostics diag;
-    auto spec = ee::load_workflow_string(yaml, "chain.yaml", diag);
-    ee::policy pol;
-    ee::persona_spec w;
-    w.name = "w";
-    w.provider_preferences.push_back({"instant", "m", {}});
-    pol.personas["w"] = w;
     auto prov = std::make_shared<instant_provider>();
-    pol.providers["instant"] = prov->config();
-    if (!spec)
+    ep::bench::engine_bench_setup setup;
+    if (!setup.load(yaml, prov))
         return 2;
-    auto graph = ee::compile(*spec, &pol, diag);
-    if (!graph)
-        return 2;
-    ee::provider_map providers{{"instant", prov}};
 
     const auto dir = std::filesystem::temp_directory_path() / "ep-bench-overhead";
     std::filesystem::remove_all(dir);
@@ -110,20 +93,14 @@ int main()
         ee::failover_executor failover;
         ee::executor_options opts;
         opts.max_concurrency = 1;
-        ee::workflow_executor exec(
-            store, pol, [&](const ee::phase_spec& ph, std::int64_t tokens) { return ee::build_candidates(ph, pol, providers, tokens); }, failover,
-            opts);
-        null_sink sink;
+        ee::workflow_executor exec(store, setup.pol, setup.candidates(), failover, opts);
+        ep::bench::null_sink sink;
         asio::co_spawn(
             ioc,
             [&]() -> asio::awaitable<void> {
                 for (int r = 0; r < runs; ++r)
                 {
-                    ee::run_request req;
-                    req.spec = &*spec;
-                    req.graph = &*graph;
-                    req.definition = yaml;
-                    req.mix = "bench";
+                    auto req = setup.request();
                     const auto t0 = clock_type::now();
                     auto out = co_await exec.run(req, sink);
                     wall += clock_type::now() - t0;

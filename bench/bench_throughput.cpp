@@ -1,8 +1,8 @@
 // Throughput: 1,000 concurrent 3-phase runs on one io_context against a provider that answers
 // after 20 ms (so the runs really are in flight together). Prints phases/s and the resident
 // memory per in-flight run. Targets (issue 5): ≥ 2,000 phases/s on 2 cores, ≤ 50 KiB per run.
-#include <ep/engine/loader.hpp>
-#include <ep/engine/run/executor.hpp>
+#include "engine_bench_setup.hpp"
+
 #include <ep/persistence/async_store.hpp>
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -81,12 +81,6 @@ private:
     pv::provider_config cfg_;
 };
 
-class null_sink final : public ee::event_sink
-{
-public:
-    void on_event(const ee::run_event&) override {}
-};
-
 }  // namespace
 
 int main(int argc, char** argv)
@@ -96,21 +90,10 @@ int main(int argc, char** argv)
                              "  a: {persona: w, prompt: a}\n"
                              "  b: {persona: w, prompt: b, needs: [a]}\n"
                              "  c: {persona: w, prompt: c, needs: [b]}\n";
-    ee::diagnostics diag;
-    auto spec = ee::load_workflow_string(yaml, "three.yaml", diag);
-    ee::policy pol;
-    ee::persona_spec w;
-    w.name = "w";
-    w.provider_preferences.push_back({"fake", "m", {}});
-    pol.personas["w"] = w;
     auto prov = std::make_shared<delayed_provider>();
-    pol.providers["fake"] = prov->config();
-    if (!spec)
+    ep::bench::engine_bench_setup setup;
+    if (!setup.load(yaml, prov))
         return 2;
-    auto graph = ee::compile(*spec, &pol, diag);
-    if (!graph)
-        return 2;
-    ee::provider_map providers{{"fake", prov}};
 
     const auto dir = std::filesystem::temp_directory_path() / "ep-bench-throughput";
     std::filesystem::remove_all(dir);
@@ -125,13 +108,9 @@ int main(int argc, char** argv)
         ps::async_store store(std::shared_ptr<ps::store>(std::move(*opened)));
         ee::failover_executor failover;
         ee::workflow_executor exec(
-            store, pol, [&](const ee::phase_spec& ph, std::int64_t tokens) { return ee::build_candidates(ph, pol, providers, tokens); }, failover);
-        null_sink sink;
-        ee::run_request req;
-        req.spec = &*spec;
-        req.graph = &*graph;
-        req.definition = yaml;
-        req.mix = "bench";
+            store, setup.pol, setup.candidates(), failover);
+        ep::bench::null_sink sink;
+        auto req = setup.request();
         const auto t0 = clock_type::now();
         for (int i = 0; i < runs; ++i)
             asio::co_spawn(

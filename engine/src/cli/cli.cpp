@@ -23,9 +23,9 @@ Credentials come from EP_OPENAI_API_KEY, EP_ANTHROPIC_API_KEY, EP_GEMINI_API_KEY
 EP_*_BASE_URL; EP_CLAUDE_CLI for the Claude Code CLI); ./.env is read too.
 Exit codes: 0 ok, 1 run failed (resumable), 2 invalid input, 130 interrupted.)";
 
-int not_implemented(cli_context& ctx, const char* mode)
+int no_handler(cli_context& ctx, const char* mode)
 {
-    ctx.err << "ep-run: " << mode << ": not implemented yet\n";
+    ctx.err << "ep-run: " << mode << ": no handler is installed for this mode\n";
     return 2;
 }
 
@@ -181,7 +181,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
 
     cli_context ctx{o, out, err, env, find_workflows_dir(env, executable_path(args))};
-    auto dispatch = [&](const cli_handler& h, const char* name) { return h ? h(ctx) : not_implemented(ctx, name); };
+    auto dispatch = [&](const cli_handler& h, const char* name) { return h ? h(ctx) : no_handler(ctx, name); };
     switch (o.mode)
     {
     case cli_mode::validate: return validate_mode(ctx);

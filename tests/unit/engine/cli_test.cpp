@@ -165,13 +165,13 @@ TEST(cli, usage_errors_exit_2)
     }
 }
 
-TEST(cli, empty_handlers_say_not_implemented)
+TEST(cli, an_empty_handler_says_no_handler_is_installed)
 {
-    EXPECT_EQ(run({"--list"}).err, "ep-run: --list: not implemented yet\n");
+    EXPECT_EQ(run({"--list"}).err, "ep-run: --list: no handler is installed for this mode\n");
     EXPECT_EQ(run({"--list"}).code, 2);
-    EXPECT_EQ(run({"--show", "r1", "--output", "design"}).err, "ep-run: --show: not implemented yet\n");
-    EXPECT_EQ(run({"--resume", "r1"}).err, "ep-run: --resume: not implemented yet\n");
-    EXPECT_EQ(run({shipped("sdlc.yaml")}).err, "ep-run: running a workflow: not implemented yet\n");
+    EXPECT_EQ(run({"--show", "r1", "--output", "design"}).err, "ep-run: --show: no handler is installed for this mode\n");
+    EXPECT_EQ(run({"--resume", "r1"}).err, "ep-run: --resume: no handler is installed for this mode\n");
+    EXPECT_EQ(run({shipped("sdlc.yaml")}).err, "ep-run: running a workflow: no handler is installed for this mode\n");
 }
 
 TEST(cli, handlers_receive_parsed_options)

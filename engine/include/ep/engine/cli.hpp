@@ -54,9 +54,10 @@ struct cli_context
 /// Returns the process exit code (0 ok, 1 run failed, 2 invalid input, 130 interrupted).
 using cli_handler = std::function<int(cli_context&)>;
 
-/// Handlers for the modes implemented outside the foundation. An empty handler prints
-/// "<mode>: not implemented yet" and exits 2. default_cli_handlers() returns the built-in ones
-/// (engine/src/cli/modes_*.cpp); tests may substitute their own.
+/// Handlers for the run, resume, list and show modes. An empty handler prints
+/// "<mode>: no handler is installed for this mode" and exits 2 (library users who install
+/// only some modes). default_cli_handlers() returns the built-in ones
+/// (engine/src/executor/run_commands.cpp, inspect_commands.cpp); tests may substitute their own.
 struct cli_handlers
 {
     cli_handler run;
