@@ -3,6 +3,8 @@
 // memory per in-flight run. Targets (issue 5): ≥ 2,000 phases/s on 2 cores, ≤ 50 KiB per run.
 #include "engine_bench_setup.hpp"
 
+#include <ep/allocator_tuning.hpp>
+#include <ep/engine/run/event_loop.hpp>
 #include <ep/persistence/async_store.hpp>
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -85,6 +87,7 @@ private:
 
 int main(int argc, char** argv)
 {
+    ep::tune_allocator_for_throughput();  // as ep-run does
     const int runs = argc > 1 ? std::stoi(argv[1]) : 1000;
     const std::string yaml = "name: three\nphases:\n"
                              "  a: {persona: w, prompt: a}\n"
@@ -121,7 +124,7 @@ int main(int argc, char** argv)
                         ++completed;
                 },
                 asio::detached);
-        ioc.run();
+        ee::run_event_loop(ioc);  // as ep-run does
         wall = clock_type::now() - t0;
     }
     std::filesystem::remove_all(dir);

@@ -1,4 +1,5 @@
 // ep-run: the command line lives in the library (ep/engine/cli.hpp); this only calls it.
+#include <ep/allocator_tuning.hpp>
 #include <ep/engine/cli.hpp>
 
 #include <exception>
@@ -6,6 +7,7 @@
 
 int main(int argc, char** argv)
 {
+    ep::tune_allocator_for_throughput();
     try
     {
         return ep::engine::run_cli(argc, argv);

@@ -6,9 +6,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <iterator>
 #include <optional>
+#include <thread>
 
 namespace ep::persistence {
 
@@ -51,15 +53,23 @@ struct async_store::call_of final : queued_call
 
     void run() noexcept override { value.emplace(call_guarded<R>(fn)); }
 
-    void finish(const store_error* batch_error) override
+    void finish(std::unique_ptr<queued_call> self, const store_error* batch_error) override
     {
         // A call that failed on its own keeps its own error; the others learn the batch's.
-        R r = batch_error && value->has_value() ? R(*batch_error) : std::move(*value);
+        if (batch_error && value->has_value())
+            value.emplace(*batch_error);
         auto ex = work.get_executor();
-        // The guard travels with the result and is released on the caller's thread: had the
-        // writer dropped it here, the caller's run() could see "no work" in between.
-        asio::post(ex, [h = std::move(handler), r = std::move(r), w = std::move(work)]() mutable {
-            std::move(h)(std::move(r));
+        // The whole call travels back: its arguments were allocated on the caller's thread and
+        // are freed there, not here, where every such free would take the lock of the
+        // caller's malloc arena (and contend with the caller for it). The guard is released
+        // there too: had the writer dropped it, the caller's run() could see "no work".
+        asio::post(ex, [self = std::move(self)]() mutable {
+            auto& call = static_cast<call_of&>(*self);
+            auto handler = std::move(call.handler);
+            R result = std::move(*call.value);
+            auto guard = std::move(call.work);
+            self.reset();
+            std::move(handler)(std::move(result));
         });
     }
 
@@ -85,6 +95,7 @@ void async_store::enqueue(std::unique_ptr<queued_call> call)
 {
     std::lock_guard lock(queue_mutex_);
     queue_.push_back(std::move(call));
+    queued_.store(queue_.size(), std::memory_order_release);
     if (!drain_scheduled_)
     {
         drain_scheduled_ = true;
@@ -92,11 +103,24 @@ void async_store::enqueue(std::unique_ptr<queued_call> call)
     }
 }
 
+bool async_store::linger_for_work() noexcept
+{
+    const auto until = std::chrono::steady_clock::now() + writer_linger;
+    while (std::chrono::steady_clock::now() < until)
+    {
+        if (queued_.load(std::memory_order_acquire) != 0)
+            return true;
+        std::this_thread::yield();  // a caller needs this core more than we do
+    }
+    return queued_.load(std::memory_order_acquire) != 0;
+}
+
 void async_store::drain()
 {
     for (;;)
     {
         std::vector<std::unique_ptr<queued_call>> batch;
+        if (queued_.load(std::memory_order_acquire) == 0 && !linger_for_work())
         {
             std::lock_guard lock(queue_mutex_);
             if (queue_.empty())
@@ -104,9 +128,13 @@ void async_store::drain()
                 drain_scheduled_ = false;
                 return;
             }
+        }
+        {
+            std::lock_guard lock(queue_mutex_);
             const auto n = std::min(queue_.size(), max_batch);
             batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
             queue_.erase(queue_.begin(), queue_.begin() + n);
+            queued_.store(queue_.size(), std::memory_order_release);
         }
         // One call alone commits by itself: no batch, no extra latency.
         bool batched = false;
@@ -122,7 +150,10 @@ void async_store::drain()
             if (auto r = backend_->end_batch(); !r)
                 failed = std::move(r).error();
         for (auto& call : batch)
-            call->finish(failed ? &*failed : nullptr);
+        {
+            auto* c = call.get();
+            c->finish(std::move(call), failed ? &*failed : nullptr);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 
 sqlite_store::impl::~impl()
 {
+    checkpointer.reset();  // before the writer's connection goes
     for (auto& [sql, stmt] : statements)
         sqlite3_finalize(stmt);
     // sqlite3_close_v2 defers the close if anything is still open; nothing should be.
@@ -71,6 +72,16 @@ result<void> sqlite_store::impl::exec(const char* sql, const char* what)
     return {};
 }
 
+result<void> sqlite_store::impl::exec_cached(const char* sql, const char* what)
+{
+    auto st = prepare(sql);
+    if (!st)
+        return std::move(st).error();
+    if (const int rc = st->step(); rc != SQLITE_DONE)
+        return fail(rc, what);
+    return {};
+}
+
 namespace detail {
 
 write_transaction::~write_transaction()
@@ -95,14 +106,14 @@ result<void> write_transaction::begin(const char* what)
                    ? *s_.batch_rollback_cause
                    : s_.fail(persistence_errc::io_error, std::string(what) + ": the group commit was rolled back");
     nested_ = s_.batch_open;
-    auto r = s_.exec(nested_ ? "SAVEPOINT ep_call" : "BEGIN IMMEDIATE", what);
+    auto r = s_.exec_cached(nested_ ? "SAVEPOINT ep_call" : "BEGIN IMMEDIATE", what);
     open_ = r.has_value();
     return r;
 }
 
 result<void> write_transaction::commit(const char* what)
 {
-    auto r = s_.exec(nested_ ? "RELEASE ep_call" : "COMMIT", what);
+    auto r = s_.exec_cached(nested_ ? "RELEASE ep_call" : "COMMIT", what);
     if (r)
         open_ = false;
     return r;
@@ -151,6 +162,14 @@ const fs::path& sqlite_store::path() const noexcept { return impl_->path; }
 
 result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, sqlite_options options)
 {
+    // SQLite counts every allocation under one process-wide mutex unless told not to; the
+    // writer and the checkpointer thread would contend for it on every malloc. Only possible
+    // before SQLite initialises, so once, and harmless if someone else initialised it first.
+    static const bool configured = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)configured;
     auto s = std::make_unique<impl>(path, std::move(options));
     const bool ro = s->options.read_only;
 
@@ -284,6 +303,8 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
             return std::move(r).error();
         version = m.version;
     }
+    // Last, so migrations keep SQLite's own checkpoints. Without a second connection they stay.
+    s->checkpointer = detail::wal_checkpointer::start(path, s->db);
     return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
 }
 
@@ -321,7 +342,7 @@ result<bool> sqlite_store::begin_batch()
     std::lock_guard lock(impl_->mutex);
     if (impl_->batch_open)
         return impl_->fail(persistence_errc::invalid_state, "begin_batch: a batch is already open");
-    if (auto r = impl_->exec("BEGIN IMMEDIATE", "opening a group commit"); !r)
+    if (auto r = impl_->exec_cached("BEGIN IMMEDIATE", "opening a group commit"); !r)
         return std::move(r).error();
     impl_->batch_open = true;
     impl_->batch_rollback_cause.reset();
@@ -342,7 +363,7 @@ result<void> sqlite_store::end_batch()
         return cause ? std::move(*cause)
                      : impl_->fail(persistence_errc::io_error, "the group commit was rolled back");
     }
-    auto r = impl_->exec("COMMIT", "committing a group commit");
+    auto r = impl_->exec_cached("COMMIT", "committing a group commit");
     if (!r && sqlite3_get_autocommit(impl_->db) == 0)
         sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
     return r;

@@ -100,7 +100,9 @@ phase_record read_phase(const detail::statement& st)
     "run_id, phase_id, status, output_text, output_json, provider, model, input_tokens, "        \
     "output_tokens, cost_usd, started_ms, finished_ms, error, attempts"
 
-constexpr const char* get_phases_sql = "SELECT " EP_PHASE_COLUMNS " FROM phases WHERE run_id = ?1 ORDER BY rowid";
+// In the order the phases started (a skipped phase never started: when it was skipped).
+constexpr const char* get_phases_sql = "SELECT " EP_PHASE_COLUMNS
+                                       " FROM phases WHERE run_id = ?1 ORDER BY COALESCE(started_ms, finished_ms), phase_id";
 constexpr const char* get_phase_sql = "SELECT " EP_PHASE_COLUMNS " FROM phases WHERE run_id = ?1 AND phase_id = ?2";
 
 // The upsert refuses (0 rows changed) to overwrite a completed phase: its output is final and a

@@ -170,7 +170,7 @@ asio::awaitable<ps::result<run_outcome>> workflow_executor::run(run_request req,
 
     {
         using namespace asio::experimental::awaitable_operators;
-        co_await (schedule(rs) || heartbeat(rs));
+        co_await (schedule(rs) || heartbeat(rs) || mark_running(rs));
     }
     if (control)
         control->on_stop_ = nullptr;
@@ -227,6 +227,13 @@ asio::awaitable<void> workflow_executor::schedule(run_state& rs)
                              [&](std::size_t d) { return rs.states[d] == phase_state::completed; }))
                 continue;
             rs.states[idx] = phase_state::running;
+            rs.started_at[idx] = std::chrono::steady_clock::now();
+            if (!rs.mark_armed)
+            {
+                // Wakes mark_running, which waits for this deadline instead.
+                rs.mark_armed = true;
+                rs.mark_timer.expires_at(rs.started_at[idx] + opts_.running_mark_delay);
+            }
             ++rs.in_flight;
             asio::co_spawn(rs.done.get_executor(), run_phase(rs, idx),
                            asio::bind_cancellation_slot(rs.signals[idx]->slot(), [&rs, idx](std::exception_ptr e) {
@@ -322,6 +329,50 @@ asio::awaitable<void> workflow_executor::commit_skip(run_state& rs, std::size_t 
     if (auto r = co_await store_.commit_phase(std::move(rec), one_event(ev)); !r)
         log_->error("run {}: cannot record skipped phase {}: {}", rs.run_id, s.id, r.error().to_string());
     rs.sink.on_event(ev);
+}
+
+asio::awaitable<void> workflow_executor::mark_running(run_state& rs)
+{
+    // Beside the scheduler, like heartbeat(). One timer for the whole run, armed by the first
+    // phase start while it is idle, so a chain of quick phases costs no timer work per phase.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    for (;;)
+    {
+        auto [ec] = co_await rs.mark_timer.async_wait(as_tuple(use_awaitable));
+        auto st = co_await asio::this_coro::cancellation_state;
+        if (st.cancelled() != asio::cancellation_type::none)
+            co_return;
+        if (ec)
+            continue;  // re-armed by a phase start: wait for the new deadline
+        const auto now = std::chrono::steady_clock::now();
+        auto next = std::chrono::steady_clock::time_point::max();
+        std::vector<std::size_t> due;
+        for (std::size_t i = 0; i < rs.states.size(); ++i)
+        {
+            if (rs.states[i] != phase_state::running || rs.marked_running[i] || rs.cancel_requested[i])
+                continue;
+            const auto at = rs.started_at[i] + opts_.running_mark_delay;
+            if (at <= now)
+            {
+                rs.marked_running[i] = true;
+                due.push_back(i);
+            }
+            else
+                next = std::min(next, at);
+        }
+        rs.mark_armed = next != std::chrono::steady_clock::time_point::max();
+        rs.mark_timer.expires_at(next);
+        // A mark is queued only while its phase has not queued its checkpoint, and the writer
+        // keeps the order: a mark never lands on top of a result.
+        for (const auto i : due)
+        {
+            if (rs.states[i] != phase_state::running || rs.checkpoint_queued[i])
+                continue;
+            if (auto r = co_await store_.begin_phase(rs.run_id, rs.summaries[i].id); !r)
+                log_->warn("run {} phase {}: cannot mark it running: {}", rs.run_id, rs.summaries[i].id,
+                           r.error().to_string());
+        }
+    }
 }
 
 asio::awaitable<void> workflow_executor::heartbeat(run_state& rs)

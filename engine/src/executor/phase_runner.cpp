@@ -107,9 +107,9 @@ asio::awaitable<void> workflow_executor::run_phase(run_state& rs, std::size_t id
     // ---- build the request -----------------------------------------------------------------
     pv::chat_request req;
     std::vector<candidate> cands;
-    if (auto begun = co_await store_.begin_phase(rs.run_id, ph.id); !begun)
-        error = "cannot record the phase start: " + begun.error().to_string();
-    else if (rs.cancel_requested[idx])
+    // The store learns of the start later, if at all (mark_running): the checkpoint below is
+    // this phase's one commit.
+    if (rs.cancel_requested[idx])
         end = end_kind::cancelled;
     else
     {
@@ -316,6 +316,7 @@ asio::awaitable<void> workflow_executor::run_phase(run_state& rs, std::size_t id
     }
 
     // ---- checkpoint -------------------------------------------------------------------------
+    rs.checkpoint_queued[idx] = true;  // no "running" mark may follow (mark_running)
     rec.finished = ps::now_ms();
     rec.attempts = static_cast<int>(log.attempts.size());
     rec.provider = sum.provider;

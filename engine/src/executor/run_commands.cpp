@@ -1,6 +1,7 @@
 // `ep-run WORKFLOW` and `ep-run --resume`: wiring (store, providers, emulator, sinks, signals)
 // around workflow_executor. No business logic beyond choosing exit codes.
 #include <ep/engine/run/commands.hpp>
+#include <ep/engine/run/event_loop.hpp>
 #include <ep/engine/run/executor.hpp>
 #include <ep/engine/error.hpp>
 #include <ep/engine/loader.hpp>
@@ -209,7 +210,7 @@ int run_session(cli_context& ctx, asio::io_context& ioc, session_inputs in, emul
                        if (emu)
                            emu->stop();
                    });
-    ioc.run();
+    run_event_loop(ioc);
     if (failure)
         std::rethrow_exception(failure);
     if (!result)

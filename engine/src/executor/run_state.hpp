@@ -10,6 +10,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 
 #include <map>
 #include <memory>
@@ -24,7 +27,8 @@ struct workflow_executor::run_state
 {
     run_state(asio::any_io_executor ex, const run_request& r, event_sink& s, std::size_t n)
         : req(r), spec(*r.spec), graph(*r.graph), sink(s), done(ex, n == 0 ? 1 : n), states(n, phase_state::pending),
-          summaries(n), cancel_requested(n, false)
+          summaries(n), cancel_requested(n, false), started_at(n), marked_running(n, false), checkpoint_queued(n, false),
+          mark_timer(ex, std::chrono::steady_clock::time_point::max())
     {
         for (std::size_t i = 0; i < n; ++i)
         {
@@ -49,6 +53,16 @@ struct workflow_executor::run_state
     std::vector<phase_summary> summaries;
     std::vector<std::unique_ptr<asio::cancellation_signal>> signals;
     std::vector<bool> cancel_requested;
+
+    // The deferred "running" marks (executor_options::running_mark_delay): when each phase
+    // started, whether its mark is due or written, whether its checkpoint is already queued
+    // (then no mark may follow it), and the timer of the next mark due (at max() while no
+    // phase waits for one).
+    std::vector<std::chrono::steady_clock::time_point> started_at;
+    std::vector<bool> marked_running;
+    std::vector<bool> checkpoint_queued;
+    asio::steady_timer mark_timer;
+    bool mark_armed = false;
 
     render_context context;  // inputs + results of completed phases
     std::map<std::string, providers::conversation> conversations;  // phase id -> its conversation

@@ -2,12 +2,14 @@
 // The private state of sqlite_store, shared by the files that implement its methods.
 
 #include "detail/statement.hpp"
+#include "detail/wal_checkpointer.hpp"
 
 #include <ep/persistence/sqlite_store.hpp>
 
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +27,7 @@ struct sqlite_store::impl
     std::filesystem::path path;
     sqlite_options options;
     sqlite3* db = nullptr;
+    std::unique_ptr<detail::wal_checkpointer> checkpointer;  // writable stores; stopped before db closes
     std::mutex mutex;  // serialises every public call (one connection, one user at a time)
     bool batch_open = false;  // between begin_batch and end_batch: writes nest as savepoints
     // The error with which SQLite rolled an open batch back (SQLITE_FULL, IOERR, …): what every
@@ -43,8 +46,11 @@ struct sqlite_store::impl
 
     /// The cached statement for `sql` (a string literal), prepared on first use.
     result<detail::statement> prepare(const char* sql);
-    /// Runs SQL text with no parameters and no result rows (pragmas, BEGIN/COMMIT, DDL).
+    /// Runs SQL text with no parameters and no result rows (pragmas, DDL).
     result<void> exec(const char* sql, const char* what);
+    /// The same for a statement run on every write (BEGIN, COMMIT, SAVEPOINT, RELEASE): cached
+    /// like prepare(), so it is parsed once rather than at every checkpoint.
+    result<void> exec_cached(const char* sql, const char* what);
 };
 
 namespace detail {

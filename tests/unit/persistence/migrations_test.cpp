@@ -1,5 +1,6 @@
 // Opening, schema versioning and the pragmas a fresh database gets.
 
+#include "detail/schema.hpp"
 #include "store_fixture.hpp"
 
 namespace ep::persistence::test {
@@ -61,6 +62,42 @@ TEST_F(migrations, reopen_keeps_data_and_version)
     auto run = s->get_run(id);
     ASSERT_TRUE(run) << run.error().to_string();
     EXPECT_EQ(run->workflow, "sdlc");
+}
+
+TEST_F(migrations, a_version_1_database_keeps_its_phases_and_attempts_when_migrated)
+{
+    // A database as EP's first schema left it, with one run, two phases and an attempt.
+    fs::create_directories(db_path_.parent_path());
+    raw_exec(std::string(detail::migrations()[0].sql) + R"sql(
+        PRAGMA user_version = 1;
+        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms)
+            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2);
+        INSERT INTO phases (run_id, phase_id, status, output_text, provider, model, started_ms, finished_ms, attempts)
+            VALUES ('r1', 'design', 'completed', 'the design', 'openai', 'gpt-4o', 10, 20, 1),
+                   ('r1', 'review', 'failed', '', 'openai', 'gpt-4o', 30, 40, 1);
+        INSERT INTO attempts (run_id, phase_id, attempt, provider, model, outcome, latency_ms, started_ms)
+            VALUES ('r1', 'design', 1, 'openai', 'gpt-4o', 'ok', 5, 10);
+    )sql");
+    auto s = open_store();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(user_version(db_path_), sqlite_store::schema_version());
+    auto phases = s->get_phases("r1");
+    ASSERT_TRUE(phases) << phases.error().to_string();
+    ASSERT_EQ(phases->size(), 2u);
+    EXPECT_EQ((*phases)[0].phase_id, "design");
+    EXPECT_EQ((*phases)[0].output_text, "the design");
+    EXPECT_EQ((*phases)[1].status, phase_status::failed);
+    auto attempts = s->get_attempts("r1");
+    ASSERT_TRUE(attempts);
+    ASSERT_EQ(attempts->size(), 1u);
+    EXPECT_EQ(attempts->front().latency, std::chrono::milliseconds(5));
+    // The migrated tables are keyed by their primary key alone, and still refuse to overwrite
+    // a completed phase.
+    EXPECT_EQ(pragma_text(db_path_, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = 'phases'"), "1");
+    auto again = make_phase("r1", "design");
+    again.status = phase_status::failed;
+    EXPECT_EQ(s->commit_phase(again, {}).error().code, persistence_errc::invalid_state);
+    EXPECT_TRUE(s->integrity_check());
 }
 
 TEST_F(migrations, newer_schema_is_refused_and_the_file_is_untouched)

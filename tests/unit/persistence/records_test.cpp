@@ -122,6 +122,7 @@ TEST_F(records, phases_round_trip_and_totals_aggregate)
     impl.output_json.reset();
     impl.error = "provider overloaded";
     impl.attempts = 3;
+    impl.started = *running->started + 1000ms;  // began after design
     ASSERT_TRUE(s->commit_phase(impl, {}));
 
     auto got = s->get_phase(run->id, "design");

@@ -251,6 +251,97 @@ TEST_F(executor_fixture, stop_request_cancels_in_flight_phases_and_marks_the_run
     EXPECT_EQ(p1.in_flight, 0);
 }
 
+// Polls the store every few milliseconds (on the run's thread) and collects the statuses of
+// `phase` seen while the run is in flight.
+struct status_watch
+{
+    status_watch(asio::io_context& ctx, ps::store& db, std::string phase) : timer(ctx), db_(db), phase_(std::move(phase)) {}
+
+    void start()
+    {
+        timer.expires_after(3ms);
+        timer.async_wait([this](boost::system::error_code ec) {
+            if (ec || stop)
+                return;
+            auto runs = db_.list_runs(1);
+            if (runs && !runs->empty())
+                if (auto p = db_.get_phase(runs->front().id, phase_); p && (seen.empty() || seen.back() != p->status))
+                    seen.push_back(p->status);
+            start();
+        });
+    }
+
+    asio::steady_timer timer;
+    std::vector<phase_status> seen;
+    bool stop = false;
+
+private:
+    ps::store& db_;
+    std::string phase_;
+};
+
+TEST_F(executor_fixture, a_long_phase_is_marked_running_in_the_store_and_its_result_replaces_the_mark)
+{
+    // b takes 300 ms; its "running" mark is due 30 ms after it starts, for observers such as
+    // `ep-run --show` in another terminal. A quicker phase goes straight to its checkpoint.
+    add_provider("p1", [](const pv::chat_request& r) {
+        const auto phase = r.metadata.at("phase");
+        return fake_reply{phase, phase == "b" ? 300ms : 0ms};
+    });
+    load(chain_yaml);
+    status_watch watch(ctx, db(), "b");
+    watch.start();
+    executor_options opts;
+    opts.running_mark_delay = 30ms;
+    auto out = run_workflow(opts);
+    watch.stop = true;
+    watch.timer.cancel();
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::completed);
+    EXPECT_EQ(watch.seen, (std::vector<phase_status>{phase_status::running, phase_status::completed}));
+    EXPECT_EQ(db().get_phase(out->run_id, "b").value().status, phase_status::completed);
+}
+
+TEST_F(executor_fixture, a_marked_phase_that_fails_or_is_cancelled_never_stays_running)
+{
+    // b fails after its mark; c is stopped after its mark. Neither may be left "running".
+    run_control control;
+    auto& p1 = add_provider("p1", [](const pv::chat_request& r) {
+        const auto phase = r.metadata.at("phase");
+        fake_reply rep{phase, 100ms};
+        if (phase == "b")
+            rep.fail = pv::provider_errc::invalid_request;
+        if (phase == "c")
+            rep.hang = true;
+        return rep;
+    });
+    load(R"(
+name: two
+phases:
+  b: {persona: writer, prompt: b}
+  c: {persona: writer, prompt: c}
+)");
+    asio::steady_timer stop_later(ctx);
+    stop_later.expires_after(250ms);  // b has failed by then; c is marked and still hanging
+    stop_later.async_wait([&](boost::system::error_code ec) {
+        if (!ec)
+            control.request_stop();
+    });
+    executor_options opts;
+    opts.running_mark_delay = 20ms;
+    auto out = run_workflow(opts, {}, &control);
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::interrupted);
+    EXPECT_EQ(p1.calls_for("b"), 1);
+    auto b = db().get_phase(out->run_id, "b");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, phase_status::failed);
+    EXPECT_FALSE(b->error.empty());
+    auto c = db().get_phase(out->run_id, "c");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->status, phase_status::cancelled);
+}
+
 TEST_F(executor_fixture, a_phase_that_exceeds_its_timeout_fails)
 {
     add_provider("p1", [](const pv::chat_request& r) {

@@ -76,6 +76,10 @@ struct executor_options
     std::chrono::milliseconds default_phase_timeout = 10min;
     std::chrono::milliseconds heartbeat_interval = 5s;  // lease renewal while running
     std::chrono::milliseconds lease_ttl = 30s;          // a heartbeat older than this is stale
+    /// A phase still running this long after its start is marked `running` in the store, for
+    /// observers (`ep-run --show` from another terminal). A quicker phase goes straight to its
+    /// checkpoint: marking every phase at its start would cost a second commit per phase.
+    std::chrono::milliseconds running_mark_delay = 100ms;
     std::string owner;                                   // lease owner; empty: default_owner()
     std::shared_ptr<spdlog::logger> logger;              // null: logs dropped
 };
@@ -152,6 +156,7 @@ private:
     struct run_state;
     asio::awaitable<void> schedule(run_state& rs);
     asio::awaitable<void> heartbeat(run_state& rs);
+    asio::awaitable<void> mark_running(run_state& rs);
     asio::awaitable<void> run_phase(run_state& rs, std::size_t idx);
     asio::awaitable<void> skip_dependents(run_state& rs, std::size_t failed);
     asio::awaitable<void> commit_skip(run_state& rs, std::size_t idx, const std::string& reason);
