@@ -28,7 +28,10 @@ namespace ep::persistence::detail {
 class wal_checkpointer
 {
 public:
-    static constexpr int checkpoint_after_pages = 1000;   // SQLite's own wal_autocheckpoint
+    // Twice SQLite's wal_autocheckpoint: the writer's share of a round (two fsyncs) is paid
+    // half as often. Much more, and a writer that never pauses outruns the rounds (the WAL
+    // then grows far past this before it starts over).
+    static constexpr int checkpoint_after_pages = 2000;
     static constexpr int inline_after_pages = 16 * 1000;  // ~64 MiB of WAL: the writer helps
     static constexpr int handoff_frames = 64;  // left for the writer's commit to finish
     static constexpr int max_rounds = 4;       // background checkpoints per request
