@@ -73,6 +73,12 @@ struct phase_state
 
 }  // namespace
 
+const failover_callbacks& no_failover_callbacks() noexcept
+{
+    static const failover_callbacks none;
+    return none;
+}
+
 failover_executor::failover_executor(failover_options opts) : opts_(std::move(opts))
 {
     if (!opts_.circuits)

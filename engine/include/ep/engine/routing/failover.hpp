@@ -98,6 +98,10 @@ struct failover_callbacks
     std::function<void(const skip_record&)> on_skip;
 };
 
+/// An empty set of callbacks with static storage: the default of call_with_failover, which keeps
+/// its arguments by reference for as long as it runs (a `= {}` temporary would die first).
+const failover_callbacks& no_failover_callbacks() noexcept;
+
 struct failover_options
 {
     retry_policy retry;
@@ -141,9 +145,13 @@ public:
     /// Terminal cancellation is honoured at any point (a limit wait, a backoff sleep, mid-stream):
     /// the provider call is cancelled and the result is asio::error::operation_aborted, never a
     /// provider failure, and the circuit is not charged. Does not throw for a cancellation.
+    ///
+    /// @par Lifetimes
+    /// `candidates` and `callbacks` are used by reference until the awaitable completes: the
+    /// caller keeps them alive that long (a temporary in a co_spawn call does not live that long).
     asio::awaitable<phase_call_result> call_with_failover(const std::vector<candidate>& candidates,
                                                           providers::chat_request base,
-                                                          const failover_callbacks& callbacks = {});
+                                                          const failover_callbacks& callbacks = no_failover_callbacks());
 
     const std::shared_ptr<circuit_registry>& circuits() const noexcept { return opts_.circuits; }
 
