@@ -1,18 +1,17 @@
 // kill -9 of the real `ep-run --emulate` at random moments, then `--resume`: every run
 // completes, no phase recorded complete is sent again, and the database stays intact.
+#include "ep_run_process.hpp"
+
 #include <ep/persistence/sqlite_store.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 #include <sstream>
@@ -23,59 +22,13 @@ namespace {
 namespace fs = std::filesystem;
 namespace ps = ep::persistence;
 
-fs::path ep_run_binary()
-{
-#ifdef EP_RUN_BINARY
-    return EP_RUN_BINARY;
-#else
-    return fs::path(EP_BINARY_DIR) / "engine" / "cli" / "ep-run";
-#endif
-}
-
-// Starts ep-run with `args`; stdout/stderr go to the given files. Returns the pid.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err, const fs::path& cwd)
-{
-    const pid_t pid = ::fork();
-    if (pid == 0)
-    {
-        if (::chdir(cwd.c_str()) != 0)
-            ::_exit(127);
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(o, 1);
-        ::dup2(e, 2);
-        // Paced so that a run takes about 1.3 s: the kills (30-1500 ms) then mostly land mid-run.
-        ::setenv("EP_EMULATOR_TOKENS_PER_SECOND", "200", 1);
-        ::setenv("EP_EMULATOR_FIRST_TOKEN_MS", "20", 1);
-        for (const char* v : {"EP_OPENAI_API_KEY", "EP_ANTHROPIC_API_KEY", "EP_GEMINI_API_KEY", "EP_DB", "EP_HOME"})
-            ::unsetenv(v);
-        std::vector<char*> argv;
-        static std::string bin;
-        bin = ep_run_binary().string();
-        argv.push_back(bin.data());
-        std::vector<std::string> copy = args;
-        for (auto& a : copy)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(bin.c_str(), argv.data());
-        ::_exit(127);
-    }
-    return pid;
-}
+using ep::testing::ep_run_binary;
+using ep::testing::slurp;
+using ep::testing::spawn_ep_run;  // paced: a run takes about 1.3 s, so the kills (30-1500 ms) mostly land mid-run
 
 int wait_exit(pid_t pid)
 {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream f(p);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
+    return ep::testing::wait_child(pid).code;
 }
 
 TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
@@ -95,7 +48,7 @@ TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
     {
         SCOPED_TRACE("iteration " + std::to_string(i));
         const auto db = (dir / ("runs-" + std::to_string(i) + ".db")).string();
-        auto pid = spawn({workflow, "--emulate", "--json", "--quiet", "--db", db, "--input", "task=a todo app"},
+        auto pid = spawn_ep_run({workflow, "--emulate", "--json", "--quiet", "--db", db, "--input", "task=a todo app"},
                          dir / "run.out", dir / "run.err", dir);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
         ::kill(pid, SIGKILL);
@@ -122,7 +75,7 @@ TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
             }
         }
         ++killed_mid_run;
-        auto rpid = spawn({"--resume", run_id, "--emulate", "--json", "--quiet", "--db", db}, dir / "resume.out",
+        auto rpid = spawn_ep_run({"--resume", run_id, "--emulate", "--json", "--quiet", "--db", db}, dir / "resume.out",
                           dir / "resume.err", dir);
         const int rcode = wait_exit(rpid);
         EXPECT_EQ(rcode, 0) << slurp(dir / "resume.err");

@@ -1,0 +1,119 @@
+#include "ep_run_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+#include <thread>
+
+extern char** environ;
+
+namespace ep::testing {
+
+namespace fs = std::filesystem;
+
+fs::path ep_run_binary()
+{
+    return fs::path(EP_BINARY_DIR) / "engine" / "cli" / "ep-run";
+}
+
+pid_t spawn_ep_run(const std::vector<std::string>& args, const fs::path& out, const fs::path& err, const fs::path& cwd)
+{
+    // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+    const std::string bin = ep_run_binary().string();
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(bin.c_str()));
+    for (auto& a : copy)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e)
+    {
+        const std::string_view kv(*e);
+        const auto name = kv.substr(0, kv.find('='));
+        if (name == "EP_OPENAI_API_KEY" || name == "EP_ANTHROPIC_API_KEY" || name == "EP_GEMINI_API_KEY" ||
+            name == "EP_DB" || name == "EP_HOME" || name == "EP_EMULATOR_TOKENS_PER_SECOND" ||
+            name == "EP_EMULATOR_FIRST_TOKEN_MS")
+            continue;
+        env_strings.emplace_back(kv);
+    }
+    env_strings.emplace_back("EP_EMULATOR_TOKENS_PER_SECOND=200");
+    env_strings.emplace_back("EP_EMULATOR_FIRST_TOKEN_MS=20");
+    std::vector<char*> envp;
+    for (auto& e : env_strings)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid == 0)
+    {
+        if (::chdir(cwd.c_str()) != 0)
+            ::_exit(127);
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(o, 1);
+        ::dup2(e, 2);
+        // The test runner may have ignored or blocked signals; the child starts with defaults.
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGTERM, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+child_exit wait_child(pid_t pid, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool timed_out = false;
+    int status = 0;
+    for (;;)
+    {
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            return {false, -1, false};  // not our child (or already reaped)
+        if (!timed_out && std::chrono::steady_clock::now() >= deadline)
+        {
+            ::kill(pid, SIGKILL);
+            timed_out = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (WIFEXITED(status))
+        return {true, WEXITSTATUS(status), timed_out};
+    return {false, 128 + WTERMSIG(status), timed_out};
+}
+
+std::string slurp(const fs::path& path)
+{
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline)
+    {
+        if (slurp(path).find(needle) != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+}  // namespace ep::testing
