@@ -36,9 +36,8 @@ TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
     const auto bin = ep_run_binary();
     if (!fs::exists(bin))
         GTEST_SKIP() << bin << " is not built";
-    std::random_device rd;
-    const auto dir = fs::temp_directory_path() / ("ep-crash-" + std::to_string(rd()));
-    fs::create_directories(dir);
+    const ep::testing::scratch_dir scratch("ep-crash-");
+    const fs::path& dir = scratch.path();
     const auto workflow = (fs::path(EP_SOURCE_DIR) / "workflows" / "sdlc.yaml").string();
 
     std::mt19937 rng(12345);
@@ -99,8 +98,6 @@ TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
         EXPECT_EQ(run.totals.phases_completed, 6);
     }
     EXPECT_GT(killed_mid_run, 5) << "the random kills should mostly land mid-run";
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }
 
 }  // namespace

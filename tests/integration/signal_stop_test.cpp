@@ -54,15 +54,6 @@ protected:
     {
         if (!fs::exists(ep::testing::ep_run_binary()))
             GTEST_SKIP() << ep::testing::ep_run_binary() << " is not built";
-        dir = fs::temp_directory_path() / ("ep-signal-" + std::to_string(std::random_device{}()));
-        fs::create_directories(dir);
-        db = (dir / "runs.db").string();
-    }
-
-    void TearDown() override
-    {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
     }
 
     // Starts the 6-phase sdlc workflow and waits until its `design` phase (about 0.5 s of
@@ -71,7 +62,7 @@ protected:
     {
         const auto workflow = (fs::path(EP_SOURCE_DIR) / "workflows" / "sdlc.yaml").string();
         const pid_t pid = ep::testing::spawn_ep_run(
-            {workflow, "--emulate", "--json", "--db", db, "--input", "task=a todo app"}, out(), err(), dir);
+            {workflow, "--emulate", "--json", "--db", db, "--input", "task=a todo app"}, out(), err(), dir.path());
         const auto deadline = std::chrono::steady_clock::now() + 30s;
         while (!streaming(out(), "design") && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(2ms);
@@ -83,7 +74,7 @@ protected:
     void resume_completes(const std::string& run_id, const std::set<std::string>& completed_before)
     {
         const pid_t pid = ep::testing::spawn_ep_run({"--resume", run_id, "--emulate", "--json", "--db", db},
-                                                    dir / "resume.out", dir / "resume.err", dir);
+                                                    dir / "resume.out", dir / "resume.err", dir.path());
         const auto done = ep::testing::wait_child(pid, 60s);
         EXPECT_TRUE(done.exited && done.code == 0) << done.code << ": " << slurp(dir / "resume.err");
         for (const auto& e : events_in(dir / "resume.out"))
@@ -103,8 +94,8 @@ protected:
     fs::path out() const { return dir / "run.out"; }
     fs::path err() const { return dir / "run.err"; }
 
-    fs::path dir;
-    std::string db;
+    ep::testing::scratch_dir dir{"ep-signal-"};
+    std::string db = (dir / "runs.db").string();
 };
 
 class first_signal : public signal_stop, public ::testing::WithParamInterface<int>

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -94,6 +95,18 @@ child_exit wait_child(pid_t pid, std::chrono::milliseconds timeout)
     if (WIFEXITED(status))
         return {true, WEXITSTATUS(status), timed_out};
     return {false, 128 + WTERMSIG(status), timed_out};
+}
+
+scratch_dir::scratch_dir(const std::string& prefix)
+    : path_(fs::temp_directory_path() / (prefix + std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid())))
+{
+    fs::create_directories(path_);
+}
+
+scratch_dir::~scratch_dir()
+{
+    std::error_code ec;
+    fs::remove_all(path_, ec);
 }
 
 std::string slurp(const fs::path& path)

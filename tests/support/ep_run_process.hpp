@@ -35,6 +35,22 @@ child_exit wait_child(pid_t pid, std::chrono::milliseconds timeout = std::chrono
 /// Waits until `path` contains `needle` or `timeout` passes; true when found.
 bool wait_for_text(const std::filesystem::path& path, const std::string& needle, std::chrono::milliseconds timeout);
 
+/// A fresh directory under the system temp directory, removed with everything in it at the end.
+class scratch_dir
+{
+public:
+    explicit scratch_dir(const std::string& prefix);
+    ~scratch_dir();
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+
+    const std::filesystem::path& path() const noexcept { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
 /// The whole content of a file ("" when it does not exist).
 std::string slurp(const std::filesystem::path& path);
 

@@ -4,6 +4,7 @@
 
 #include <ep/persistence/sqlite_store.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <ostream>
 
@@ -13,13 +14,17 @@ namespace ps = ep::persistence;
 
 namespace {
 
+// A left-aligned column of width `w` (one space of it separates columns); a value too long for
+// it ends in '~', as in the live view, so a cut name is never mistaken for a whole one.
 std::string cell(std::string s, std::size_t w)
 {
     if (s.size() >= w)
-        s = s.substr(0, w - 1);
+        s = s.substr(0, w - 2) + "~";
     s.resize(w, ' ');
     return s;
 }
+
+constexpr std::size_t listed_runs = 50;
 
 std::string secs(std::chrono::milliseconds d)
 {
@@ -67,20 +72,29 @@ int list_command(cli_context& ctx)
     auto store = open_ro(ctx, code, true);
     if (!store)
         return code;
-    auto runs = store->list_runs(50);
+    auto runs = store->list_runs(listed_runs + 1);  // one more tells whether older runs exist
     if (!runs)
     {
         ctx.err << "ep-run: " << runs.error().to_string() << "\n";
         return 1;
     }
+    const bool more = runs->size() > listed_runs;
+    if (more)
+        runs->resize(listed_runs);
+    // The workflow column fits the longest name shown, up to a limit that keeps a row on a line.
+    std::size_t workflow_width = 9;
+    for (const auto& r : *runs)
+        workflow_width = std::max(workflow_width, std::min<std::size_t>(r.workflow.size() + 2, 40));
     auto& out = ctx.out;
-    out << cell("RUN", 27) << cell("WORKFLOW", 22) << cell("STATUS", 12) << cell("MIX", 5) << cell("CREATED", 25)
+    out << cell("RUN", 27) << cell("WORKFLOW", workflow_width) << cell("STATUS", 12) << cell("MIX", 5) << cell("CREATED", 26)
         << cell("DURATION", 10) << cell("TOKENS", 10) << "COST\n";
     for (const auto& r : *runs)
-        out << cell(r.id, 27) << cell(r.workflow, 22) << cell(std::string(ps::to_string(r.status)), 12)
-            << cell(r.mix, 5) << cell(format_rfc3339(r.created), 25) << cell(secs(r.totals.duration), 10)
+        out << cell(r.id, 27) << cell(r.workflow, workflow_width) << cell(std::string(ps::to_string(r.status)), 12)
+            << cell(r.mix, 5) << cell(format_rfc3339(r.created), 26) << cell(secs(r.totals.duration), 10)
             << cell(std::to_string(r.totals.input_tokens + r.totals.output_tokens), 10) << money(r.totals.cost_usd)
             << "\n";
+    if (more)
+        ctx.err << "(the newest " << listed_runs << " runs; older ones are still stored: ep-run --show RUN_ID)\n";
     return 0;
 }
 

@@ -1,0 +1,156 @@
+// `ep-run --list`, `--show RUN_ID` and `--show RUN_ID --output PHASE` on a run that the real
+// `ep-run --emulate` made: what a user reads after a run, checked against the run's own events.
+#include "ep_run_process.hpp"
+
+#include <ep/persistence/sqlite_store.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ep::testing::slurp;
+
+class inspect_commands : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        if (!fs::exists(ep::testing::ep_run_binary()))
+            GTEST_SKIP() << ep::testing::ep_run_binary() << " is not built";
+    }
+
+    // Runs ep-run with `args` + `--db db`; returns the exit code, stdout and stderr.
+    struct ran
+    {
+        int code = -1;
+        std::string out, err;
+    };
+    ran ep_run(std::vector<std::string> args)
+    {
+        args.push_back("--db");
+        args.push_back(db);
+        const auto pid = ep::testing::spawn_ep_run(args, dir / "out", dir / "err", dir.path());
+        const auto done = ep::testing::wait_child(pid, 60s);
+        return {done.exited ? done.code : -1, slurp(dir / "out"), slurp(dir / "err")};
+    }
+
+    ep::testing::scratch_dir dir{"ep-inspect-"};
+    std::string db = (dir / "runs.db").string();
+};
+
+// The line of `text` that starts with `prefix` ("" when none does).
+std::string line_starting(const std::string& text, const std::string& prefix)
+{
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line))
+        if (line.rfind(prefix, 0) == 0)
+            return line;
+    return {};
+}
+
+TEST_F(inspect_commands, list_show_and_output_report_what_the_run_did)
+{
+    const auto workflow = (fs::path(EP_SOURCE_DIR) / "workflows" / "design-implement-review.yaml").string();
+    const auto run = ep_run({workflow, "--emulate", "--json", "--input", "task=a thread-safe LRU cache"});
+    ASSERT_EQ(run.code, 0) << run.err;
+
+    // What the run itself reported, phase by phase.
+    std::string run_id;
+    std::map<std::string, nlohmann::json> completed;
+    std::istringstream lines(run.out);
+    std::string line;
+    while (std::getline(lines, line))
+    {
+        auto e = nlohmann::json::parse(line);
+        run_id = e.at("run_id");
+        if (e.at("type") == "phase_completed")
+            completed[e.at("phase")] = e;
+    }
+    ASSERT_EQ(completed.size(), 3u);
+
+    const auto list = ep_run({"--list"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    const auto row = line_starting(list.out, run_id);
+    ASSERT_FALSE(row.empty()) << list.out;
+    EXPECT_NE(row.find("completed"), std::string::npos) << row;
+    EXPECT_NE(row.find(" design-implement-review "), std::string::npos) << "the whole workflow name: " << row;
+    long tokens = 0;
+    for (const auto& [phase, e] : completed)
+        tokens += e["usage"]["input_tokens"].get<long>() + e["usage"]["output_tokens"].get<long>();
+    EXPECT_NE(row.find(" " + std::to_string(tokens) + " "), std::string::npos) << "total tokens " << tokens << ": " << row;
+
+    const auto show = ep_run({"--show", run_id});
+    ASSERT_EQ(show.code, 0) << show.err;
+    EXPECT_NE(line_starting(show.out, "status").find("completed"), std::string::npos) << show.out;
+    for (const auto& [phase, e] : completed)
+    {
+        const auto phase_row = line_starting(show.out, phase + " ");
+        ASSERT_FALSE(phase_row.empty()) << phase << " missing from\n" << show.out;
+        EXPECT_NE(phase_row.find(e["provider"].get<std::string>() + "/" + e["model"].get<std::string>()),
+                  std::string::npos)
+            << phase_row;
+        const auto usage = std::to_string(e["usage"]["input_tokens"].get<long>()) + "/" +
+                           std::to_string(e["usage"]["output_tokens"].get<long>());
+        EXPECT_NE(phase_row.find(usage), std::string::npos) << phase_row;
+        EXPECT_NE(phase_row.find("$"), std::string::npos) << "cost column: " << phase_row;
+    }
+
+    for (const auto& [phase, e] : completed)
+    {
+        const auto output = ep_run({"--show", run_id, "--output", phase});
+        ASSERT_EQ(output.code, 0) << output.err;
+        auto expected = e["output"].get<std::string>();
+        if (expected.empty() || expected.back() != '\n')
+            expected += '\n';
+        EXPECT_EQ(output.out, expected) << phase << ": exactly the stored output, nothing around it";
+    }
+
+    const auto missing = ep_run({"--show", run_id, "--output", "nope"});
+    EXPECT_EQ(missing.code, 2);
+    EXPECT_NE(missing.err.find("no phase 'nope'"), std::string::npos) << missing.err;
+    EXPECT_TRUE(missing.out.empty()) << missing.out;
+}
+
+TEST_F(inspect_commands, list_shows_the_newest_50_runs_and_says_when_there_are_more)
+{
+    std::vector<std::string> ids;
+    auto add_runs = [&](int n) {
+        auto store = ep::persistence::sqlite_store::open(db);
+        ASSERT_TRUE(store) << store.error().to_string();
+        for (int i = 0; i < n; ++i)
+        {
+            ep::persistence::run_record r;
+            r.workflow = "wf" + std::to_string(ids.size());
+            r.definition = "name: wf\nphases:\n  a: {persona: architect, prompt: x}\n";
+            r.mix = "A";
+            ids.push_back((*store)->create_run(r).value().id);
+        }
+    };
+
+    add_runs(50);
+    auto list = ep_run({"--list"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    for (const auto& id : ids)
+    {
+        EXPECT_FALSE(line_starting(list.out, id).empty()) << id;
+    }
+    EXPECT_TRUE(list.err.empty()) << "exactly 50: nothing more to say: " << list.err;
+
+    add_runs(1);
+    list = ep_run({"--list"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    EXPECT_TRUE(line_starting(list.out, ids.front()).empty()) << "the oldest run is past the newest 50";
+    EXPECT_FALSE(line_starting(list.out, ids.back()).empty());
+    EXPECT_NE(list.err.find("newest 50 runs"), std::string::npos) << list.err;
+}
+
+}  // namespace
