@@ -1,6 +1,7 @@
 // SIGINT/SIGTERM on the real `ep-run --emulate`: the first signal cancels the in-flight phases,
 // records them and the run as interrupted, and exits 130; a second signal exits at once. Either
-// way `--resume` finishes the run without sending a completed phase again.
+// way `--resume` finishes the run without sending a completed phase again, also when it switches
+// the run to another mix with `--config`.
 #include "ep_run_process.hpp"
 
 #include <ep/persistence/sqlite_store.hpp>
@@ -58,11 +59,12 @@ protected:
 
     // Starts the 6-phase sdlc workflow and waits until its `design` phase (about 0.5 s of
     // streaming at the paced emulator) is producing text, so a signal lands mid-phase.
-    pid_t start_run_and_wait_for_design_to_stream()
+    pid_t start_run_and_wait_for_design_to_stream(const std::vector<std::string>& extra_args = {})
     {
         const auto workflow = (fs::path(EP_SOURCE_DIR) / "workflows" / "sdlc.yaml").string();
-        const pid_t pid = ep::testing::spawn_ep_run(
-            {workflow, "--emulate", "--json", "--db", db, "--input", "task=a todo app"}, out(), err(), dir.path());
+        std::vector<std::string> args{workflow, "--emulate", "--json", "--db", db, "--input", "task=a todo app"};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        const pid_t pid = ep::testing::spawn_ep_run(args, out(), err(), dir.path());
         const auto deadline = std::chrono::steady_clock::now() + 30s;
         while (!streaming(out(), "design") && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(2ms);
@@ -71,10 +73,12 @@ protected:
     }
 
     // Resumes the run; it must complete without requesting any phase that was completed before.
-    void resume_completes(const std::string& run_id, const std::set<std::string>& completed_before)
+    void resume_completes(const std::string& run_id, const std::set<std::string>& completed_before,
+                          const std::vector<std::string>& extra_args = {})
     {
-        const pid_t pid = ep::testing::spawn_ep_run({"--resume", run_id, "--emulate", "--json", "--db", db},
-                                                    dir / "resume.out", dir / "resume.err", dir.path());
+        std::vector<std::string> args{"--resume", run_id, "--emulate", "--json", "--db", db};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        const pid_t pid = ep::testing::spawn_ep_run(args, dir / "resume.out", dir / "resume.err", dir.path());
         const auto done = ep::testing::wait_child(pid, 60s);
         EXPECT_TRUE(done.exited && done.code == 0) << done.code << ": " << slurp(dir / "resume.err");
         for (const auto& e : events_in(dir / "resume.out"))
@@ -175,6 +179,57 @@ TEST_F(signal_stop, a_second_signal_exits_130_at_once_and_the_run_stays_resumabl
                 completed_before.insert(p.phase_id);
     }
     resume_completes(run_id, completed_before);
+}
+
+// The failover story: a run under full Claude (mix B) is stopped and resumed with
+// `--config D`; the phases it had completed keep their Claude results, every other phase is
+// served by OpenAI, and the run now records mix D.
+TEST_F(signal_stop, resume_with_another_config_serves_the_remaining_phases_from_the_new_mix)
+{
+    const pid_t pid = start_run_and_wait_for_design_to_stream({"--config", "B"});
+    ASSERT_EQ(::kill(pid, SIGINT), 0);
+    const auto done = ep::testing::wait_child(pid, 30s);
+    ASSERT_EQ(done.code, 130) << slurp(err());
+    const auto events = events_in(out());
+    ASSERT_FALSE(events.empty());
+    const std::string run_id = events.front().value("run_id", "");
+    for (const auto& e : events)
+    {
+        if (e.value("type", "") == "phase_started")
+        {
+            EXPECT_EQ(e.value("provider", ""), "anthropic") << "mix B is full Claude: " << e.dump();
+        }
+    }
+
+    std::set<std::string> completed_before;
+    {
+        auto store = ps::sqlite_store::open(db);
+        ASSERT_TRUE(store) << store.error().to_string();
+        for (const auto& p : (*store)->get_phases(run_id).value())
+            if (p.status == ps::phase_status::completed)
+                completed_before.insert(p.phase_id);
+    }
+    ASSERT_FALSE(completed_before.empty());
+
+    resume_completes(run_id, completed_before, {"--config", "D"});
+    int resumed_phases = 0;
+    for (const auto& e : events_in(dir / "resume.out"))
+    {
+        if (e.value("type", "") == "phase_started")
+        {
+            ++resumed_phases;
+            EXPECT_EQ(e.value("provider", ""), "openai") << "mix D is OpenAI only: " << e.dump();
+        }
+    }
+    EXPECT_EQ(resumed_phases, 6 - static_cast<int>(completed_before.size()));
+
+    auto store = ps::sqlite_store::open(db);
+    ASSERT_TRUE(store);
+    EXPECT_EQ((*store)->get_run(run_id).value().mix, "D");
+    for (const auto& p : (*store)->get_phases(run_id).value())
+    {
+        EXPECT_EQ(p.provider, completed_before.count(p.phase_id) ? "anthropic" : "openai") << p.phase_id;
+    }
 }
 
 }  // namespace
