@@ -1,5 +1,7 @@
 #include <ep/persistence/async_store.hpp>
 
+#include <ep/thread_signals.hpp>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -38,7 +40,10 @@ R call_guarded(F& fn) noexcept
 
 }  // namespace
 
-async_store::async_store(std::shared_ptr<store> backend) : backend_(std::move(backend)) {}
+async_store::async_store(std::shared_ptr<store> backend) : backend_(std::move(backend))
+{
+    asio::post(writer_, [] { ep::block_async_signals_on_this_thread(); });  // first thing the writer does
+}
 
 async_store::~async_store()
 {

@@ -117,6 +117,7 @@ TEST_P(first_signal, cancels_and_records_the_in_flight_phase_marks_the_run_inter
 
     const auto stderr_text = slurp(err());
     EXPECT_NE(stderr_text.find("stopping"), std::string::npos) << stderr_text;
+    EXPECT_NE(stderr_text.find("[design] cancelled: interrupted\n"), std::string::npos) << stderr_text;
 
     // The event stream ends with the run's status ("cancelled" is the event schema's word for a
     // run stopped by a signal), and the store records the run as interrupted.

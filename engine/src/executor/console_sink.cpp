@@ -8,6 +8,7 @@
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 
 namespace ep::engine {
 
@@ -112,11 +113,15 @@ public:
         {
             auto& r = row_of(phase);
             const auto e = ev.field("error");
-            r.state = e.rfind("cancelled", 0) == 0 ? "cancelled" : "failed";
+            const bool cancelled = e.rfind("cancelled", 0) == 0;
+            r.state = cancelled ? "cancelled" : "failed";
             r.note = e;
             r.elapsed = since(r.start);
+            // "cancelled: interrupted" already names the state: not "cancelled: cancelled: ...".
+            const std::string_view cancelled_prefix = "cancelled: ";
+            const auto detail = cancelled && e.rfind(cancelled_prefix, 0) == 0 ? e.substr(cancelled_prefix.size()) : e;
             if (!opts_.tty)
-                line("[" + phase + "] " + r.state + ": " + e);
+                line("[" + phase + "] " + r.state + (cancelled && detail == "cancelled" ? "" : ": " + detail));
         }
         else if (ev.type == "phase_skipped")
         {

@@ -13,6 +13,7 @@
 #include <ep/persistence/async_store.hpp>
 #include <ep/persistence/sqlite_store.hpp>
 #include <ep/providers/factory.hpp>
+#include <ep/thread_signals.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -205,6 +206,11 @@ int run_session(cli_context& ctx, asio::io_context& ioc, session_inputs in, emul
                        failure = e;
                        if (!e)
                            result.emplace(std::move(r));
+                       // Once the signal_set is gone a signal has its default action again; a
+                       // second Ctrl-C that arrives that late must not turn the exit code 130 this
+                       // stop already chose into death by signal, so it stays pending instead.
+                       if (signal_count > 0)
+                           ep::block_stop_signals_on_this_thread();
                        boost::system::error_code ignored;
                        signals.cancel(ignored);
                        if (emu)

@@ -1,5 +1,7 @@
 #include "detail/wal_checkpointer.hpp"
 
+#include <ep/thread_signals.hpp>
+
 namespace ep::persistence::detail {
 
 std::unique_ptr<wal_checkpointer> wal_checkpointer::start(const std::filesystem::path& path, sqlite3* writer)
@@ -21,7 +23,10 @@ wal_checkpointer::wal_checkpointer(sqlite3* own, sqlite3* writer) : own_(own), w
 {
     // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
     sqlite3_wal_hook(writer_, &wal_checkpointer::on_commit, this);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        ep::block_async_signals_on_this_thread();
+        run();
+    });
 }
 
 wal_checkpointer::~wal_checkpointer()

@@ -2,6 +2,7 @@
 
 #include "server_core.hpp"
 #include "tls_cert.hpp"
+#include <ep/thread_signals.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -187,7 +188,10 @@ void emulator::start()
         impl_->work.emplace(impl_->own_ioc->get_executor());
         int n = std::max(1, core.config.threads);
         for (int i = 0; i < n; ++i)
-            impl_->threads.emplace_back([ioc = &*impl_->own_ioc] { ioc->run(); });
+            impl_->threads.emplace_back([ioc = &*impl_->own_ioc] {
+                ep::block_async_signals_on_this_thread();
+                ioc->run();
+            });
     }
 }
 
