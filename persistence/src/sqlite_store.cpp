@@ -151,6 +151,77 @@ bool is_permission_error(const std::error_code& ec)
            ec == std::errc::operation_not_permitted;
 }
 
+// A path as the file part of an SQLite URI: '%', '?' and '#' would end or alter it.
+std::string uri_escape_path(const std::string& path)
+{
+    std::string out;
+    for (char c : path)
+    {
+        if (c == '%' || c == '?' || c == '#')
+        {
+            static constexpr char hex[] = "0123456789ABCDEF";
+            out += '%';
+            out += hex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+            out += hex[static_cast<unsigned char>(c) & 0xF];
+        }
+        else
+            out += c;
+    }
+    return out;
+}
+
+// Opens (or reopens) the connection of `s`. `immutable`: the read-only fallback that needs no
+// -shm file and takes no locks (see sqlite_store::open).
+result<void> connect(sqlite_store::impl& s, bool read_only, bool exists, bool immutable)
+{
+    for (auto& [sql, stmt] : s.statements)
+        sqlite3_finalize(stmt);
+    s.statements.clear();
+    if (s.db != nullptr)
+    {
+        sqlite3_close_v2(s.db);
+        s.db = nullptr;
+    }
+    int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX;  // our own mutex serialises calls
+    std::string name = s.path.string();
+    if (immutable)
+    {
+        flags |= SQLITE_OPEN_URI;
+        name = "file:" + uri_escape_path(name) + "?immutable=1";
+    }
+    const int orc = sqlite3_open_v2(name.c_str(), &s.db, flags, nullptr);
+    if (orc != SQLITE_OK)
+    {
+        auto err = s.fail(orc, "cannot open the database");
+        if ((orc & 0xff) == SQLITE_CANTOPEN && exists)
+            err.code = make_error_code(persistence_errc::read_only);
+        return err;
+    }
+    sqlite3_extended_result_codes(s.db, 1);
+    sqlite3_busy_timeout(s.db, static_cast<int>(s.options.busy_timeout.count()));
+    return {};
+}
+
+result<int> read_schema_version(sqlite_store::impl& s)
+{
+    auto st = s.prepare("PRAGMA user_version");
+    if (!st)
+        return std::move(st).error();
+    const int rc = st->step();
+    if (rc != SQLITE_ROW)
+        return s.fail(rc, "reading the schema version");
+    return static_cast<int>(st->int64(0));
+}
+
+// A read-only connection failed because it could not create the WAL index (-shm file).
+bool cannot_share_wal_index(const store_error& e)
+{
+    const int rc = e.cause.value();
+    return e.cause.category() == sqlite_category() &&
+           ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN);
+}
+
 }  // namespace
 
 int sqlite_store::schema_version() noexcept { return detail::latest_schema_version(); }
@@ -197,30 +268,23 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
                        "not an EP run database (no SQLite header); the file was left untouched");
     }
 
-    const int flags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;  // our own mutex serialises calls
-    const int orc = sqlite3_open_v2(path.c_str(), &s->db, flags, nullptr);
-    if (orc != SQLITE_OK)
-    {
-        auto err = s->fail(orc, "cannot open the database");
-        if ((orc & 0xff) == SQLITE_CANTOPEN && exists)
-            err.code = make_error_code(persistence_errc::read_only);
-        return err;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, static_cast<int>(s->options.busy_timeout.count()));
+    if (auto r = connect(*s, ro, exists, false); !r)
+        return std::move(r).error();
 
     // Read the version before anything writes: a newer schema must stay byte-for-byte intact.
-    int version = 0;
+    auto read_version = read_schema_version(*s);
+    if (!read_version && ro && cannot_share_wal_index(read_version.error()))
     {
-        auto st = s->prepare("PRAGMA user_version");
-        if (!st)
-            return std::move(st).error();
-        const int rc = st->step();
-        if (rc != SQLITE_ROW)
-            return s->fail(rc, "reading the schema version");
-        version = static_cast<int>(st->int64(0));
+        // A WAL database whose -shm file is gone (closed cleanly) and cannot be created (the
+        // directory is not ours to write): no process has it open, since every connection keeps
+        // the -shm while open. Read it as an immutable file then: no locks, no -shm.
+        if (auto r = connect(*s, ro, exists, true); !r)
+            return std::move(r).error();
+        read_version = read_schema_version(*s);
     }
+    if (!read_version)
+        return std::move(read_version).error();
+    int version = *read_version;
     if (version > schema_version())
         return s->fail(persistence_errc::schema_too_new,
                        "schema version " + std::to_string(version) + " was written by a newer EP (this build "

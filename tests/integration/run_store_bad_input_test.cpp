@@ -1,5 +1,7 @@
 // The run-side commands against bad stores and ids: a clear message, exit 2 (or 1), and no
 // damage to what is already stored.
+#include "permissions.hpp"
+
 #include <ep/engine/cli.hpp>
 #include <ep/engine/run/commands.hpp>
 #include <ep/persistence/sqlite_store.hpp>
@@ -141,19 +143,19 @@ TEST_F(bad_input_test, newer_schema_version_is_refused_and_runs_are_kept)
 
 TEST_F(bad_input_test, read_only_database_cannot_be_resumed_but_can_be_shown)
 {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "root ignores file permissions";
     const auto id = make_run();
-    std::filesystem::permissions(db_, std::filesystem::perms::owner_read);
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-    cli_options o;
-    o.mode = cli_mode::show;
-    o.run_id = id;
-    EXPECT_EQ(command(show_command, o), 0) << err_.str();
-    o.mode = cli_mode::resume;
-    const int code = command(resume_command, o);
-    EXPECT_TRUE(code == 2 || code == 1) << code;
-    EXPECT_FALSE(err_.str().empty());
+    ep::testing::run_with_permissions_enforced(dir_, [&] {
+        std::filesystem::permissions(db_, std::filesystem::perms::owner_read);
+        std::filesystem::permissions(dir_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+        cli_options o;
+        o.mode = cli_mode::show;
+        o.run_id = id;
+        EXPECT_EQ(command(show_command, o), 0) << err_.str();
+        o.mode = cli_mode::resume;
+        const int code = command(resume_command, o);
+        EXPECT_TRUE(code == 2 || code == 1) << code;
+        EXPECT_NE(err_.str().find("read-only"), std::string::npos) << err_.str();
+    });
 }
 
 }  // namespace

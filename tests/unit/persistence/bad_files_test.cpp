@@ -2,6 +2,8 @@
 
 #include "store_fixture.hpp"
 
+#include "permissions.hpp"
+
 #include <sys/stat.h>
 
 namespace ep::persistence::test {
@@ -123,39 +125,73 @@ TEST_F(bad_files, read_only_connection_reads_and_refuses_writes)
 
 TEST_F(bad_files, read_only_file_is_reported_when_opened_for_writing)
 {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "running as root: file permissions do not stop root from writing, so a chmod "
-                        "cannot make the file read-only (the read-only connection case is tested above)";
     {
         auto s = open_store();
         ASSERT_TRUE(s);
         ASSERT_TRUE(s->create_run(make_run()));
     }
     raw_exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;");
-    fs::permissions(db_path_, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
-    const auto before = read_bytes(db_path_);
+    ep::testing::run_with_permissions_enforced(dir_, [&] {
+        fs::permissions(db_path_, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+        const auto before = read_bytes(db_path_);
 
-    auto r = sqlite_store::open(db_path_, options());
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, persistence_errc::read_only) << r.error().to_string();
-    EXPECT_NE(r.error().message.find(db_path_.string()), std::string::npos);
-    EXPECT_EQ(read_bytes(db_path_), before);
+        auto r = sqlite_store::open(db_path_, options());
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, persistence_errc::read_only) << r.error().to_string();
+        EXPECT_NE(r.error().message.find(db_path_.string()), std::string::npos);
+        EXPECT_EQ(read_bytes(db_path_), before);
 
-    auto o = options();
-    o.read_only = true;
-    auto ro = sqlite_store::open(db_path_, o);
-    ASSERT_TRUE(ro) << ro.error().to_string();
-    EXPECT_EQ((*ro)->list_runs(10)->size(), 1u);
+        auto o = options();
+        o.read_only = true;
+        auto ro = sqlite_store::open(db_path_, o);
+        ASSERT_TRUE(ro) << ro.error().to_string();
+        EXPECT_EQ((*ro)->list_runs(10)->size(), 1u);
+    });
 }
 
 TEST_F(bad_files, unwritable_parent_directory_is_read_only)
 {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "running as root: directory permissions do not stop root";
-    fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
-    auto r = sqlite_store::open(dir_ / "new" / "runs.db", options());
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, persistence_errc::read_only) << r.error().to_string();
+    ep::testing::run_with_permissions_enforced(dir_, [&] {
+        fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+        auto r = sqlite_store::open(dir_ / "new" / "runs.db", options());
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, persistence_errc::read_only) << r.error().to_string();
+    });
+}
+
+// A cleanly closed WAL database has no -shm file, and a reader that may not create one in the
+// directory falls back to reading the file as immutable. The odd directory name checks that the
+// path survives the URI that fallback needs.
+TEST_F(bad_files, a_closed_database_in_an_unwritable_directory_can_still_be_read)
+{
+    const auto odd_dir = dir_ / "odd ?#%41 name";
+    const auto path = odd_dir / "runs.db";
+    std::string id;
+    {
+        auto s = sqlite_store::open(path, options());
+        ASSERT_TRUE(s) << s.error().to_string();
+        id = (*s)->create_run(make_run()).value().id;
+        ASSERT_TRUE((*s)->commit_phase(make_phase(id, "design"), {}));
+    }
+    ASSERT_FALSE(fs::exists(path.string() + "-shm")) << "a clean close removes the WAL index";
+    ep::testing::run_with_permissions_enforced(dir_, [&] {
+        fs::permissions(odd_dir, fs::perms::owner_read | fs::perms::owner_exec);
+        auto o = options();
+        o.read_only = true;
+        auto ro = sqlite_store::open(path, o);
+        ASSERT_TRUE(ro) << ro.error().to_string();
+        EXPECT_EQ((*ro)->list_runs(10)->size(), 1u);
+        EXPECT_EQ((*ro)->get_phase(id, "design")->output_text, "output of design");
+        EXPECT_TRUE((*ro)->integrity_check());
+        auto w = (*ro)->create_run(make_run());
+        ASSERT_FALSE(w);
+        EXPECT_EQ(w.error().code, persistence_errc::read_only) << w.error().to_string();
+        EXPECT_FALSE(fs::exists(path.string() + "-shm"));
+
+        auto rw = sqlite_store::open(path, options());
+        ASSERT_FALSE(rw);
+        EXPECT_EQ(rw.error().code, persistence_errc::read_only) << rw.error().to_string();
+    });
 }
 
 TEST_F(bad_files, error_codes_have_names_and_map_sqlite_results)
