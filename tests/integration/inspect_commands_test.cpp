@@ -153,4 +153,39 @@ TEST_F(inspect_commands, list_shows_the_newest_50_runs_and_says_when_there_are_m
     EXPECT_NE(list.err.find("newest 50 runs"), std::string::npos) << list.err;
 }
 
+// A run still marked running shows the time so far; if its owner stopped heartbeating long ago
+// (it died), the clock stops at the last heartbeat instead of growing for ever.
+TEST_F(inspect_commands, a_running_runs_duration_is_the_time_so_far_or_up_to_a_dead_owners_last_heartbeat)
+{
+    namespace ps = ep::persistence;
+    const auto start = ps::now_ms() - std::chrono::seconds(90);
+    auto at = start;
+    ps::sqlite_options o;
+    o.clock = [&] { return at; };
+    std::string live, dead;
+    {
+        auto store = ps::sqlite_store::open(db, o);
+        ASSERT_TRUE(store) << store.error().to_string();
+        ps::run_record r;
+        r.workflow = "wf";
+        r.definition = "name: wf\nphases:\n  a: {persona: architect, prompt: x}\n";
+        r.mix = "A";
+        live = (*store)->create_run(r).value().id;
+        dead = (*store)->create_run(r).value().id;
+        at = start + std::chrono::seconds(10);  // the dead owner's last heartbeat, 80 s ago
+        ASSERT_TRUE((*store)->acquire_lease(dead, "gone:1", std::chrono::seconds(30)));
+        ASSERT_TRUE((*store)->set_run_status(dead, ps::run_status::running));
+        at = ps::now_ms();  // the live owner's heartbeat is fresh
+        ASSERT_TRUE((*store)->acquire_lease(live, "here:1", std::chrono::seconds(30)));
+        ASSERT_TRUE((*store)->set_run_status(live, ps::run_status::running));
+    }
+    const auto list = ep_run({"--list"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    const auto live_row = line_starting(list.out, live);
+    const auto dead_row = line_starting(list.out, dead);
+    EXPECT_TRUE(live_row.find(" 90.") != std::string::npos || live_row.find(" 91.") != std::string::npos)
+        << "90 s so far: " << live_row;
+    EXPECT_NE(dead_row.find(" 10.0s "), std::string::npos) << "stopped at the last heartbeat: " << dead_row;
+}
+
 }  // namespace

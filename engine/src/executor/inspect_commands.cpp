@@ -26,6 +26,20 @@ std::string cell(std::string s, std::size_t w)
 
 constexpr std::size_t listed_runs = 50;
 
+// How long a run has taken: its recorded duration; for a run still going, the time so far, up
+// to its owner's last heartbeat when that is old (an owner that died stops the clock there).
+std::chrono::milliseconds run_duration(const ps::run_record& r)
+{
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    if (r.status != ps::run_status::running && r.status != ps::run_status::pending)
+        return r.totals.duration;
+    auto until = ps::now_ms();
+    if (r.heartbeat && until - *r.heartbeat > std::chrono::seconds(30))
+        until = *r.heartbeat;
+    return std::max(r.totals.duration, duration_cast<milliseconds>(until - r.created));
+}
+
 std::string secs(std::chrono::milliseconds d)
 {
     char buf[32];
@@ -82,7 +96,7 @@ int list_command(cli_context& ctx)
     if (more)
         runs->resize(listed_runs);
     // The workflow column fits the longest name shown, up to a limit that keeps a row on a line.
-    std::size_t workflow_width = 9;
+    std::size_t workflow_width = 10;
     for (const auto& r : *runs)
         workflow_width = std::max(workflow_width, std::min<std::size_t>(r.workflow.size() + 2, 40));
     auto& out = ctx.out;
@@ -90,7 +104,7 @@ int list_command(cli_context& ctx)
         << cell("DURATION", 10) << cell("TOKENS", 10) << "COST\n";
     for (const auto& r : *runs)
         out << cell(r.id, 27) << cell(r.workflow, workflow_width) << cell(std::string(ps::to_string(r.status)), 12)
-            << cell(r.mix, 5) << cell(format_rfc3339(r.created), 26) << cell(secs(r.totals.duration), 10)
+            << cell(r.mix, 5) << cell(format_rfc3339(r.created), 26) << cell(secs(run_duration(r)), 10)
             << cell(std::to_string(r.totals.input_tokens + r.totals.output_tokens), 10) << money(r.totals.cost_usd)
             << "\n";
     if (more)
@@ -145,7 +159,7 @@ int show_command(cli_context& ctx)
         << "mix       " << r.mix << "\n"
         << "status    " << ps::to_string(r.status) << (r.error.empty() ? "" : " — " + r.error) << "\n"
         << "created   " << format_rfc3339(r.created) << "\n"
-        << "duration  " << secs(r.totals.duration) << "\n"
+        << "duration  " << secs(run_duration(r)) << (r.status == ps::run_status::running ? " (still running, or its owner died)" : "") << "\n"
         << "tokens    " << r.totals.input_tokens << " in / " << r.totals.output_tokens << " out\n"
         << "cost      " << money(r.totals.cost_usd) << "\n";
     if (!r.owner.empty())
@@ -157,6 +171,8 @@ int show_command(cli_context& ctx)
         std::chrono::milliseconds d{0};
         if (p.started && p.finished)
             d = *p.finished - *p.started;
+        else if (p.started && p.status == ps::phase_status::running)
+            d = std::chrono::duration_cast<std::chrono::milliseconds>(ps::now_ms() - *p.started);
         out << cell(p.phase_id, 18) << cell(std::string(ps::to_string(p.status)), 11)
             << cell(p.provider.empty() ? "-" : p.provider + "/" + p.model, 36) << cell(secs(d), 8)
             << cell(std::to_string(p.input_tokens) + "/" + std::to_string(p.output_tokens), 15)
