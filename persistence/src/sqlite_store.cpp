@@ -368,7 +368,7 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
         version = m.version;
     }
     // Last, so migrations keep SQLite's own checkpoints. Without a second connection they stay.
-    s->checkpointer = detail::wal_checkpointer::start(path, s->db);
+    s->checkpointer = detail::wal_checkpointer::start(path, s->db, s->options.busy_timeout);
     return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
 }
 

@@ -25,11 +25,7 @@ namespace ps = ep::persistence;
 using ep::testing::ep_run_binary;
 using ep::testing::slurp;
 using ep::testing::spawn_ep_run;  // paced: a run takes about 1.3 s, so the kills (30-1500 ms) mostly land mid-run
-
-int wait_exit(pid_t pid)
-{
-    return ep::testing::wait_child(pid).code;
-}
+using ep::testing::wait_child;
 
 TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
 {
@@ -47,11 +43,11 @@ TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
     {
         SCOPED_TRACE("iteration " + std::to_string(i));
         const auto db = (dir / ("runs-" + std::to_string(i) + ".db")).string();
-        auto pid = spawn_ep_run({workflow, "--emulate", "--json", "--quiet", "--db", db, "--input", "task=a todo app"},
-                         dir / "run.out", dir / "run.err", dir);
+        auto pid = spawn_ep_run({workflow, "--emulate", "--json", "--quiet", "--db", db, "--input", "task=a notes app"},
+                                dir / "run.out", dir / "run.err", dir);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
         ::kill(pid, SIGKILL);
-        const int code = wait_exit(pid);
+        const int code = wait_child(pid).code;
 
         std::string run_id;
         std::set<std::string> completed_before;
@@ -74,9 +70,9 @@ TEST(crash_resume, kill_9_at_random_moments_then_resume_completes_every_run)
             }
         }
         ++killed_mid_run;
-        auto rpid = spawn_ep_run({"--resume", run_id, "--emulate", "--json", "--quiet", "--db", db}, dir / "resume.out",
-                          dir / "resume.err", dir);
-        const int rcode = wait_exit(rpid);
+        auto rpid = spawn_ep_run({"--resume", run_id, "--emulate", "--json", "--quiet", "--db", db},
+                                 dir / "resume.out", dir / "resume.err", dir);
+        const int rcode = wait_child(rpid).code;
         EXPECT_EQ(rcode, 0) << slurp(dir / "resume.err");
 
         std::istringstream lines(slurp(dir / "resume.out"));

@@ -117,16 +117,4 @@ std::string slurp(const fs::path& path)
     return s.str();
 }
 
-bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono::milliseconds timeout)
-{
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline)
-    {
-        if (slurp(path).find(needle) != std::string::npos)
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
-
 }  // namespace ep::testing

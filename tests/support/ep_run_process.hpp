@@ -32,9 +32,6 @@ struct child_exit
 /// of hanging it).
 child_exit wait_child(pid_t pid, std::chrono::milliseconds timeout = std::chrono::minutes(2));
 
-/// Waits until `path` contains `needle` or `timeout` passes; true when found.
-bool wait_for_text(const std::filesystem::path& path, const std::string& needle, std::chrono::milliseconds timeout);
-
 /// A fresh directory under the system temp directory, removed with everything in it at the end.
 class scratch_dir
 {

@@ -8,7 +8,6 @@
 #include <map>
 #include <ostream>
 #include <sstream>
-#include <string_view>
 
 namespace ep::engine {
 
@@ -117,11 +116,9 @@ public:
             r.state = cancelled ? "cancelled" : "failed";
             r.note = e;
             r.elapsed = since(r.start);
-            // "cancelled: interrupted" already names the state: not "cancelled: cancelled: ...".
-            const std::string_view cancelled_prefix = "cancelled: ";
-            const auto detail = cancelled && e.rfind(cancelled_prefix, 0) == 0 ? e.substr(cancelled_prefix.size()) : e;
+            // A cancellation's error already starts with the state ("cancelled: interrupted").
             if (!opts_.tty)
-                line("[" + phase + "] " + r.state + (cancelled && detail == "cancelled" ? "" : ": " + detail));
+                line("[" + phase + "] " + (cancelled ? e : "failed: " + e));
         }
         else if (ev.type == "phase_skipped")
         {

@@ -228,10 +228,9 @@ asio::awaitable<void> workflow_executor::schedule(run_state& rs)
                 continue;
             rs.states[idx] = phase_state::running;
             rs.started_at[idx] = std::chrono::steady_clock::now();
-            if (!rs.mark_armed)
+            if (rs.mark_timer.expiry() == std::chrono::steady_clock::time_point::max())
             {
                 // Wakes mark_running, which waits for this deadline instead.
-                rs.mark_armed = true;
                 rs.mark_timer.expires_at(rs.started_at[idx] + opts_.running_mark_delay);
             }
             ++rs.in_flight;
@@ -360,8 +359,7 @@ asio::awaitable<void> workflow_executor::mark_running(run_state& rs)
             else
                 next = std::min(next, at);
         }
-        rs.mark_armed = next != std::chrono::steady_clock::time_point::max();
-        rs.mark_timer.expires_at(next);
+        rs.mark_timer.expires_at(next);  // max(): none pending; the next phase start re-arms it
         // A mark is queued only while its phase has not queued its checkpoint, and the writer
         // keeps the order: a mark never lands on top of a result.
         for (const auto i : due)

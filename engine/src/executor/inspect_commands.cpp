@@ -1,6 +1,7 @@
 // `ep-run --list` and `ep-run --show`: read-only views of the run store.
 #include <ep/engine/run/commands.hpp>
 #include <ep/engine/run/events.hpp>
+#include <ep/engine/run/executor.hpp>
 
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -27,7 +28,8 @@ std::string cell(std::string s, std::size_t w)
 constexpr std::size_t listed_runs = 50;
 
 // How long a run has taken: its recorded duration; for a run still going, the time so far, up
-// to its owner's last heartbeat when that is old (an owner that died stops the clock there).
+// to its owner's last heartbeat once that is stale as the executor judges it (an owner that
+// died stops the clock there).
 std::chrono::milliseconds run_duration(const ps::run_record& r)
 {
     using std::chrono::duration_cast;
@@ -35,7 +37,7 @@ std::chrono::milliseconds run_duration(const ps::run_record& r)
     if (r.status != ps::run_status::running && r.status != ps::run_status::pending)
         return r.totals.duration;
     auto until = ps::now_ms();
-    if (r.heartbeat && until - *r.heartbeat > std::chrono::seconds(30))
+    if (r.heartbeat && until - *r.heartbeat > executor_options{}.lease_ttl)
         until = *r.heartbeat;
     return std::max(r.totals.duration, duration_cast<milliseconds>(until - r.created));
 }
@@ -100,8 +102,8 @@ int list_command(cli_context& ctx)
     for (const auto& r : *runs)
         workflow_width = std::max(workflow_width, std::min<std::size_t>(r.workflow.size() + 2, 40));
     auto& out = ctx.out;
-    out << cell("RUN", 27) << cell("WORKFLOW", workflow_width) << cell("STATUS", 12) << cell("MIX", 5) << cell("CREATED", 26)
-        << cell("DURATION", 10) << cell("TOKENS", 10) << "COST\n";
+    out << cell("RUN", 27) << cell("WORKFLOW", workflow_width) << cell("STATUS", 12) << cell("MIX", 5)
+        << cell("CREATED", 26) << cell("DURATION", 10) << cell("TOKENS", 10) << "COST\n";
     for (const auto& r : *runs)
         out << cell(r.id, 27) << cell(r.workflow, workflow_width) << cell(std::string(ps::to_string(r.status)), 12)
             << cell(r.mix, 5) << cell(format_rfc3339(r.created), 26) << cell(secs(run_duration(r)), 10)
@@ -159,7 +161,8 @@ int show_command(cli_context& ctx)
         << "mix       " << r.mix << "\n"
         << "status    " << ps::to_string(r.status) << (r.error.empty() ? "" : " — " + r.error) << "\n"
         << "created   " << format_rfc3339(r.created) << "\n"
-        << "duration  " << secs(run_duration(r)) << (r.status == ps::run_status::running ? " (still running, or its owner died)" : "") << "\n"
+        << "duration  " << secs(run_duration(r))
+        << (r.status == ps::run_status::running ? " (still running, or its owner died)" : "") << "\n"
         << "tokens    " << r.totals.input_tokens << " in / " << r.totals.output_tokens << " out\n"
         << "cost      " << money(r.totals.cost_usd) << "\n";
     if (!r.owner.empty())

@@ -61,8 +61,7 @@ struct workflow_executor::run_state
     std::vector<std::chrono::steady_clock::time_point> started_at;
     std::vector<bool> marked_running;
     std::vector<bool> checkpoint_queued;
-    asio::steady_timer mark_timer;
-    bool mark_armed = false;
+    asio::steady_timer mark_timer;  // at max() while no mark is pending
 
     render_context context;  // inputs + results of completed phases
     std::map<std::string, providers::conversation> conversations;  // phase id -> its conversation

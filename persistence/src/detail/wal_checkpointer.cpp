@@ -4,13 +4,14 @@
 
 namespace ep::persistence::detail {
 
-std::unique_ptr<wal_checkpointer> wal_checkpointer::start(const std::filesystem::path& path, sqlite3* writer)
+std::unique_ptr<wal_checkpointer> wal_checkpointer::start(const std::filesystem::path& path, sqlite3* writer,
+                                                          std::chrono::milliseconds busy_timeout)
 {
     sqlite3* own = nullptr;
     // A connection only learns that the file is in WAL mode on its first read; until then a
     // checkpoint on it is a silent no-op.
     if (sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK ||
-        sqlite3_busy_timeout(own, 5000) != SQLITE_OK ||
+        sqlite3_busy_timeout(own, static_cast<int>(busy_timeout.count())) != SQLITE_OK ||
         sqlite3_exec(own, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) != SQLITE_OK)
     {
         sqlite3_close_v2(own);

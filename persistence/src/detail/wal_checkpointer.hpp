@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -36,9 +37,11 @@ public:
     static constexpr int handoff_frames = 64;  // left for the writer's commit to finish
     static constexpr int max_rounds = 4;       // background checkpoints per request
 
-    /// Opens a second connection to `path` and hooks `writer`'s commits. Null when that
-    /// connection cannot be opened: the caller keeps SQLite's own checkpoints then.
-    static std::unique_ptr<wal_checkpointer> start(const std::filesystem::path& path, sqlite3* writer);
+    /// Opens a second connection to `path` (waiting up to `busy_timeout` for locks, as the
+    /// writer does) and hooks `writer`'s commits. Null when that connection cannot be opened:
+    /// the caller keeps SQLite's own checkpoints then.
+    static std::unique_ptr<wal_checkpointer> start(const std::filesystem::path& path, sqlite3* writer,
+                                                   std::chrono::milliseconds busy_timeout);
 
     /// Unhooks the writer, lets a running checkpoint finish, and closes the connection. Call
     /// before closing the writer's connection.

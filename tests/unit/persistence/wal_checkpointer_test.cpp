@@ -21,7 +21,7 @@ TEST_F(wal_checkpointer, its_thread_copies_the_bulk_and_the_writer_only_the_rest
                                "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
-    auto ckpt = detail::wal_checkpointer::start(db_path_, db);
+    auto ckpt = detail::wal_checkpointer::start(db_path_, db, 5s);
     ASSERT_TRUE(ckpt);
 
     // 6,000 one-row commits, 100 µs apart: a chain of quick phases checkpoints about as often.
