@@ -115,6 +115,8 @@ void read_provider(const json& v, ep::providers::provider_config& p)
         p.base_url_env = *s;
     if (auto s = detail::get_string(v, "cli"))
         p.cli_path = *s;
+    if (auto s = detail::get_string(v, "ca_file"))
+        p.ca_file = *s;
     if (v.contains("cli_args"))
         p.cli_extra_args = detail::get_strings(v, "cli_args");
     if (v.contains("capabilities"))

@@ -22,6 +22,10 @@ public:
         case workflow_errc::invalid_config: return "invalid configuration";
         case workflow_errc::io_error: return "cannot read file";
         case workflow_errc::render_failed: return "template rendering failed";
+        case workflow_errc::invalid_output: return "the output is not valid JSON for its schema";
+        case workflow_errc::missing_context: return "no stored conversation to continue";
+        case workflow_errc::checkpoint_failed: return "cannot save the phase result";
+        case workflow_errc::internal_error: return "internal error";
         }
         return "unknown workflow error";
     }

@@ -78,22 +78,19 @@ private:
         }
     }
 
-    std::optional<retry_spec> read_retry(const json& obj, const retry_spec& base)
+    static std::optional<retry_spec> read_retry(const json& obj)
     {
         const json* r = detail::field(obj, "retry");
         if (!r || !r->is_object())
             return std::nullopt;
-        retry_spec retry = base;
+        retry_spec retry;
         if (auto n = detail::get_int(*r, "max_attempts"))
             retry.max_attempts = static_cast<int>(*n);
         if (const json* b = detail::field(*r, "backoff"); b && b->is_object())
         {
-            if (auto d = detail::get_duration(*b, "initial"))
-                retry.backoff.initial = *d;
-            if (auto d = detail::get_duration(*b, "max"))
-                retry.backoff.max = *d;
-            if (auto m = detail::get_number(*b, "multiplier"))
-                retry.backoff.multiplier = *m;
+            retry.backoff.initial = detail::get_duration(*b, "initial");
+            retry.backoff.max = detail::get_duration(*b, "max");
+            retry.backoff.multiplier = detail::get_number(*b, "multiplier");
         }
         return retry;
     }
@@ -112,7 +109,7 @@ private:
             out.max_tokens = static_cast<int>(*n);
         out.temperature = detail::get_number(*d, "temperature");
         out.timeout = detail::get_duration(*d, "timeout");
-        out.retry = read_retry(*d, retry_spec{});
+        out.retry = read_retry(*d);
     }
 
     void parse_templates(const located<std::string>& text, parsed_template& into)
@@ -226,8 +223,9 @@ private:
             phase.timeout = detail::get_duration(p, "timeout");
             if (!phase.timeout)
                 phase.timeout = defaults.timeout;
-            const retry_spec base = defaults.retry.value_or(retry_spec{});
-            phase.retry = read_retry(p, base).value_or(base);
+            phase.retry = defaults.retry;
+            if (auto own = read_retry(p))
+                phase.retry = phase.retry ? phase.retry->overlaid_with(*own) : *own;
             spec.phases.push_back(std::move(phase));
         }
     }

@@ -29,8 +29,9 @@ TEST(loader, shipped_design_implement_review)
     EXPECT_EQ(spec->phases[2].output.schema->at("required").size(), 2u);
     // defaults apply to every phase
     EXPECT_EQ(spec->phases[1].timeout, std::chrono::minutes(5));
-    EXPECT_EQ(spec->phases[1].retry.max_attempts, 3);
-    EXPECT_EQ(spec->phases[1].retry.backoff.max, std::chrono::seconds(30));
+    ASSERT_TRUE(spec->phases[1].retry.has_value());
+    EXPECT_EQ(spec->phases[1].retry->max_attempts, 3);
+    EXPECT_EQ(spec->phases[1].retry->backoff.max, std::chrono::seconds(30));
     // inputs keep their order and defaults
     ASSERT_EQ(spec->inputs.size(), 3u);
     EXPECT_EQ(spec->inputs[0].name, "task");

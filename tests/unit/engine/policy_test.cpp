@@ -1,7 +1,7 @@
 #include "engine_test_util.hpp"
 
 #include <ep/engine/error.hpp>
-#include <ep/engine/explain.hpp>
+#include <ep/engine/graph.hpp>
 
 #include <gtest/gtest.h>
 

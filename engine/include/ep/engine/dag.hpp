@@ -16,6 +16,8 @@
 
 namespace ep::engine {
 
+namespace detail { struct compile_state; }
+
 struct policy;
 
 /// Phase indices are those of workflow_spec::phases. Immutable once built; safe to share.
@@ -40,7 +42,7 @@ public:
     bool is_upstream(std::size_t upstream, std::size_t phase) const;
 
 private:
-    friend boost::system::result<dag> compile(const workflow_spec&, const policy*, diagnostics&);
+    friend struct detail::compile_state;  // compile()'s passes build it
     std::vector<std::string> ids_;
     std::vector<std::vector<std::size_t>> needs_;
     std::vector<std::vector<std::size_t>> dependents_;

@@ -17,6 +17,10 @@ enum class workflow_errc
     invalid_config,    // personas/capabilities/mix problems
     io_error,          // a file could not be read
     render_failed,     // a template reference has no value at render time
+    invalid_output,    // a JSON output stayed invalid after the one repair attempt
+    missing_context,   // `context: {continue: X}` names a phase with no stored conversation
+    checkpoint_failed, // the store refused the phase's result (disk full, I/O error)
+    internal_error,    // a bug inside the phase runner (an exception)
 };
 
 const boost::system::error_category& workflow_category() noexcept;

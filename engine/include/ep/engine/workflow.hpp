@@ -40,17 +40,23 @@ struct input_spec
     source_location where;
 };
 
+/// `retry:` as written (on a phase, or in `defaults:`). Only what the workflow states is set;
+/// the rest comes from the failover layer's defaults (retry_policy), so there is one source of
+/// default values.
 struct backoff_spec
 {
-    std::chrono::milliseconds initial{1000};
-    std::chrono::milliseconds max{30000};
-    double multiplier = 2.0;
+    std::optional<std::chrono::milliseconds> initial;
+    std::optional<std::chrono::milliseconds> max;
+    std::optional<double> multiplier;
 };
 
 struct retry_spec
 {
-    int max_attempts = 3;
+    std::optional<int> max_attempts;  // attempts per (provider, model), the first one included
     backoff_spec backoff;
+
+    /// This spec with every field `over` sets replaced by it (a phase's retry over `defaults:`).
+    retry_spec overlaid_with(const retry_spec& over) const;
 };
 
 enum class output_format { text, json };
@@ -87,7 +93,7 @@ struct phase_spec
     std::optional<int> max_tokens;
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
-    retry_spec retry;  // defaults applied
+    std::optional<retry_spec> retry;  // the phase's `retry:` over `defaults: retry:`; nullopt: neither
 };
 
 /// `defaults:` for every phase (a phase's own value wins).

@@ -203,11 +203,7 @@ protected:
     ps::result<run_outcome> run_workflow(executor_options opts = {}, std::string resume = {}, run_control* control = nullptr,
                                          std::map<std::string, std::string> inputs = {})
     {
-        failover_options fo;
-        fo.retry.base_delay = 1ms;
-        fo.retry.max_delay = 2ms;
-        fo.retry.min_spacing = 1ms;
-        failover_executor failover(fo);
+        failover_executor failover(failover_opts_);
         opts.heartbeat_interval = std::min(opts.heartbeat_interval, std::chrono::milliseconds(50));
         workflow_executor ex(*store_, pol_, [this](const phase_spec& ph, std::int64_t tokens) { return build_candidates(ph, pol_, providers_, tokens); },
                              failover, opts);
@@ -223,8 +219,18 @@ protected:
 
     ps::store& db() { return store_->sync(); }
 
+    static failover_options quick_retries()
+    {
+        failover_options fo;
+        fo.retry.base_delay = 1ms;
+        fo.retry.max_delay = 2ms;
+        fo.retry.min_spacing = 1ms;
+        return fo;
+    }
+
     std::filesystem::path dir_;
     std::unique_ptr<ps::async_store> store_;
+    failover_options failover_opts_ = quick_retries();  // what run_workflow's failover uses
     policy pol_;
     provider_map providers_;
     std::unique_ptr<workflow_spec> spec_;

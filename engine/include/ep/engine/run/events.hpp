@@ -1,6 +1,6 @@
 #pragma once
-// Run events: the `--json` event stream of DESIGN.md, and the sinks that consume it (JSON lines
-// on stdout, the human console view on stderr). The executor also appends every event to the
+// Run events: the `--json` event stream of DESIGN.md, and the sinks that consume it (JSON lines;
+// the human console view is ep-run's own, in engine/cli). The executor also appends every event to the
 // run store's event log (see executor.hpp).
 //
 // Event types and their fields (exactly those of DESIGN.md and schemas/events.schema.json):
@@ -89,23 +89,5 @@ public:
 
 /// `--json`: one compact JSON object per line on `out`, flushed per line. `out` must outlive it.
 std::unique_ptr<event_sink> make_json_lines_sink(std::ostream& out);
-
-struct console_options
-{
-    bool tty = false;    // live view with ANSI redraws; else plain lines
-    bool quiet = false;  // only the final summary (and failures)
-    std::vector<std::string> phases;  // the workflow's phase ids, in document order
-    /// The exact command that resumes this run, with "{run_id}" replaced; shown when it failed.
-    std::string resume_command = "ep-run --resume {run_id}";
-    /// Minimum time between two redraws of the live view.
-    std::chrono::milliseconds redraw_interval{100};
-};
-
-/// The human view on `err` (stderr). On a TTY: a live table of the phases (state,
-/// provider/model, elapsed, tokens, tokens/s) and the tail of the running phase's streamed
-/// text; plain progress lines otherwise. At run_completed both print a final table per phase
-/// (provider, time, tokens, cost), the totals, the run id and, when the run did not succeed,
-/// the resume command. `err` must outlive the sink.
-std::unique_ptr<event_sink> make_console_sink(std::ostream& err, console_options options);
 
 }  // namespace ep::engine

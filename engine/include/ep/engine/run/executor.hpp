@@ -28,6 +28,12 @@ namespace spdlog { class logger; }
 
 namespace ep::engine {
 
+namespace detail {
+struct run_state;
+struct phase_answer;
+struct phase_log;
+}  // namespace detail
+
 using namespace std::chrono_literals;
 
 /// The providers a run may call, by configured name.
@@ -81,7 +87,7 @@ struct executor_options
     /// checkpoint: marking every phase at its start would cost a second commit per phase.
     std::chrono::milliseconds running_mark_delay = 100ms;
     std::string owner;                                   // lease owner; empty: default_owner()
-    std::shared_ptr<spdlog::logger> logger;              // null: logs dropped
+    std::shared_ptr<spdlog::logger> logger;              // null: ep::default_logger()
 };
 
 /// What to run. New run: `definition`, `inputs` and `mix`; resume: `resume_run_id` (the
@@ -108,6 +114,8 @@ struct phase_summary
     double cost_usd = 0;
     std::chrono::milliseconds duration{0};
     std::string error;     // failed/cancelled: why; skipped: the reason
+    boost::system::error_code error_code;  // failed/cancelled: the class of failure (workflow_errc,
+                                           // routing_errc, provider_errc, persistence)
     bool from_checkpoint = false;  // loaded from the store by a resume, not run now
     std::string output;
 };
@@ -153,13 +161,14 @@ public:
                                                           run_control* control = nullptr);
 
 private:
-    struct run_state;
-    asio::awaitable<void> schedule(run_state& rs);
-    asio::awaitable<void> heartbeat(run_state& rs);
-    asio::awaitable<void> mark_running(run_state& rs);
-    asio::awaitable<void> run_phase(run_state& rs, std::size_t idx);
-    asio::awaitable<void> skip_dependents(run_state& rs, std::size_t failed);
-    asio::awaitable<void> commit_skip(run_state& rs, std::size_t idx, const std::string& reason);
+    asio::awaitable<void> schedule(detail::run_state& rs);
+    asio::awaitable<void> heartbeat(detail::run_state& rs);
+    asio::awaitable<void> mark_running(detail::run_state& rs);
+    asio::awaitable<void> run_phase(detail::run_state& rs, std::size_t idx);
+    asio::awaitable<void> checkpoint_phase(detail::run_state& rs, std::size_t idx, detail::phase_answer& answer,
+                                           detail::phase_log& log);
+    asio::awaitable<void> skip_dependents(detail::run_state& rs, std::size_t failed);
+    asio::awaitable<void> commit_skip(detail::run_state& rs, std::size_t idx, const std::string& reason);
 
     persistence::async_store& store_;
     const policy& policy_;

@@ -1,12 +1,9 @@
 #pragma once
-// The `ep-run` command line (DESIGN.md "CLI"). The whole CLI lives in the library so it can be
-// tested without starting a process; engine/cli/main.cpp only calls run_cli.
+// The `ep-run` command line (DESIGN.md "CLI"): flags, the terminal view, and the formatting of
+// what the runtime (ep/runtime/runtime.hpp) returns. It lives in a library (ep::cli) so it can
+// be tested without starting a process; engine/cli/main.cpp only calls run_cli.
 
 #include <ep/common/env.hpp>
-#include <ep/engine/dag.hpp>
-#include <ep/engine/inputs.hpp>
-#include <ep/engine/policy.hpp>
-#include <ep/engine/workflow.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -15,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace ep::engine {
+namespace ep::cli {
 
 enum class cli_mode { run, resume, validate, graph, explain, list, show };
 
@@ -55,9 +52,8 @@ struct cli_context
 using cli_handler = std::function<int(cli_context&)>;
 
 /// Handlers for the run, resume, list and show modes. An empty handler prints
-/// "<mode>: no handler is installed for this mode" and exits 2 (library users who install
-/// only some modes). default_cli_handlers() returns the built-in ones
-/// (engine/src/executor/run_commands.cpp, inspect_commands.cpp); tests may substitute their own.
+/// "<mode>: no handler is installed for this mode" and exits 2. default_cli_handlers() returns
+/// the built-in ones (run_commands.cpp, inspect_commands.cpp); tests may substitute their own.
 struct cli_handlers
 {
     cli_handler run;
@@ -67,21 +63,6 @@ struct cli_handlers
 };
 cli_handlers default_cli_handlers();
 
-/// A workflow loaded, merged with its policy, compiled and (optionally) with its inputs bound.
-struct prepared_workflow
-{
-    workflow_spec spec;
-    policy routing;
-    dag graph;
-    input_values inputs;
-};
-
-/// The common front half of --validate/--graph/--explain/run: loads ctx.options.workflow, the
-/// policy (--config, --personas, inline sections, ctx.env) and compiles. With `bind`, binds
-/// --input/--input-file too (missing required inputs are errors). Every problem is printed to
-/// ctx.err (FILE:LINE:COL: message, sorted) and nullopt is returned: the caller exits 2.
-std::optional<prepared_workflow> prepare_workflow(cli_context& ctx, bool bind);
-
 /// Parses `args` (args[0] is the program name) and runs the selected mode.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const ep::environment& env,
             const cli_handlers& handlers = default_cli_handlers());
@@ -89,4 +70,4 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 /// main()'s entry: environment from the process (+ ./.env), stdout/stderr.
 int run_cli(int argc, char** argv);
 
-}  // namespace ep::engine
+}  // namespace ep::cli

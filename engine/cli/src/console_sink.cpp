@@ -1,6 +1,6 @@
 // The human view of a run on stderr: a live table on a terminal, plain lines otherwise, and a
 // final per-phase table with totals and (when the run did not succeed) the resume command.
-#include <ep/engine/run/events.hpp>
+#include <ep/cli/console.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <ostream>
 #include <sstream>
 
-namespace ep::engine {
+namespace ep::cli {
 
 namespace {
 
@@ -132,7 +132,10 @@ public:
         {
             if (opts_.tty)
                 clear_live();
-            final_table(ev.field("status"));
+            if (!opts_.quiet)
+                final_table(ev.field("status"));
+            else if (ev.field("status") != "succeeded")
+                failure_summary(ev.field("status"));  // --quiet: nothing but errors
             return;
         }
         if (opts_.tty && !opts_.quiet)
@@ -257,6 +260,15 @@ private:
         }
         o << "  " << pad("total", 18) << pad("", 11) << pad("", 34) << pad(fmt_duration(since(started_)), 8)
           << pad(std::to_string(tin) + "/" + std::to_string(tout), 16) << fmt_cost(tcost) << "\n";
+        err_ << o.str();
+        failure_summary(status);
+    }
+
+    // The run's status; when it did not succeed, why each failed phase failed and the exact
+    // command that resumes it.
+    void failure_summary(const std::string& status)
+    {
+        std::ostringstream o;
         o << "\nrun " << run_id_ << ": " << status << "\n";
         if (status != "succeeded")
         {
@@ -288,4 +300,4 @@ std::unique_ptr<event_sink> make_console_sink(std::ostream& err, console_options
     return std::make_unique<console_sink>(err, std::move(options));
 }
 
-}  // namespace ep::engine
+}  // namespace ep::cli

@@ -23,7 +23,9 @@ namespace ep::engine {
 
 enum class phase_state { pending, running, completed, failed, skipped, cancelled };
 
-struct workflow_executor::run_state
+namespace detail {
+
+struct run_state
 {
     run_state(asio::any_io_executor ex, const run_request& r, event_sink& s, std::size_t n)
         : req(r), spec(*r.spec), graph(*r.graph), sink(s), done(ex, n == 0 ? 1 : n), states(n, phase_state::pending),
@@ -85,6 +87,8 @@ struct workflow_executor::run_state
             }
     }
 };
+
+}  // namespace detail
 
 /// The store-only event that keeps a phase's conversation (system + messages + answer, in the
 /// OpenAI message format) so that `context: {continue: X}` works after a resume too. It is

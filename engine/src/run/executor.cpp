@@ -1,7 +1,8 @@
 // The scheduler: run creation/resume, the ready-phase loop, skips, fail-fast, the lease
 // heartbeat and the run's final status.
-#include "executor/run_state.hpp"
+#include "run/run_state.hpp"
 
+#include <ep/common/logging.hpp>
 #include <ep/persistence/run_id.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,7 +43,7 @@ const phase_summary* run_outcome::find(const std::string& id) const
 workflow_executor::workflow_executor(ps::async_store& store, const policy& pol, candidate_fn candidates,
                                      failover_executor& failover, executor_options opts)
     : store_(store), policy_(pol), candidates_(std::move(candidates)), failover_(failover), opts_(std::move(opts)),
-      log_(opts_.logger ? opts_.logger : std::make_shared<spdlog::logger>("ep.executor"))
+      log_(opts_.logger ? opts_.logger : ep::default_logger())
 {
     if (opts_.owner.empty())
         opts_.owner = ps::default_owner();
@@ -71,7 +72,7 @@ asio::awaitable<ps::result<run_outcome>> workflow_executor::run(run_request req,
     if (!req.spec || !req.graph)
         co_return ps::store_error(ps::persistence_errc::invalid_argument, "run_request without spec or graph");
     const std::size_t n = req.spec->phases.size();
-    run_state rs(ex, req, sink, n);
+    detail::run_state rs(ex, req, sink, n);
     rs.owner = opts_.owner;
 
     if (!req.resume_run_id.empty())
@@ -210,7 +211,7 @@ asio::awaitable<ps::result<run_outcome>> workflow_executor::run(run_request req,
     co_return out;
 }
 
-asio::awaitable<void> workflow_executor::schedule(run_state& rs)
+asio::awaitable<void> workflow_executor::schedule(detail::run_state& rs)
 {
     const auto& g = rs.graph;
     auto start_ready = [&] {
@@ -291,7 +292,7 @@ asio::awaitable<void> workflow_executor::schedule(run_state& rs)
             }
 }
 
-asio::awaitable<void> workflow_executor::skip_dependents(run_state& rs, std::size_t failed)
+asio::awaitable<void> workflow_executor::skip_dependents(detail::run_state& rs, std::size_t failed)
 {
     const auto& failed_id = rs.summaries[failed].id;
     std::deque<std::size_t> queue(rs.graph.dependents(failed).begin(), rs.graph.dependents(failed).end());
@@ -312,7 +313,7 @@ asio::awaitable<void> workflow_executor::skip_dependents(run_state& rs, std::siz
     }
 }
 
-asio::awaitable<void> workflow_executor::commit_skip(run_state& rs, std::size_t idx, const std::string& reason)
+asio::awaitable<void> workflow_executor::commit_skip(detail::run_state& rs, std::size_t idx, const std::string& reason)
 {
     rs.states[idx] = phase_state::skipped;
     auto& s = rs.summaries[idx];
@@ -330,7 +331,7 @@ asio::awaitable<void> workflow_executor::commit_skip(run_state& rs, std::size_t 
     rs.sink.on_event(ev);
 }
 
-asio::awaitable<void> workflow_executor::mark_running(run_state& rs)
+asio::awaitable<void> workflow_executor::mark_running(detail::run_state& rs)
 {
     // Beside the scheduler, like heartbeat(). One timer for the whole run, armed by the first
     // phase start while it is idle, so a chain of quick phases costs no timer work per phase.
@@ -373,7 +374,7 @@ asio::awaitable<void> workflow_executor::mark_running(run_state& rs)
     }
 }
 
-asio::awaitable<void> workflow_executor::heartbeat(run_state& rs)
+asio::awaitable<void> workflow_executor::heartbeat(detail::run_state& rs)
 {
     // Runs beside the scheduler until the `||` in run() cancels it; it must never return
     // earlier, or the scheduler would be cancelled with it.

@@ -6,12 +6,15 @@
 // Results go to ctx.out (the `--json` events, `--list`/`--show` tables, `--output` text);
 // diagnostics and human progress to ctx.err.
 
+#include <ep/cli/cli.hpp>
 #include <ep/common/env.hpp>
-#include <ep/engine/cli.hpp>
+#include <ep/runtime/runtime.hpp>
 
 #include <filesystem>
 
-namespace ep::engine {
+namespace ep::cli {
+
+namespace asio = boost::asio;
 
 /// `ep-run WORKFLOW.yaml [--config …] [--input K=V]… [--input-file K=PATH]… [--db PATH] [--json]
 /// [--emulate] [--quiet] [--fail-fast] [--durability normal|full]`.
@@ -34,11 +37,21 @@ int show_command(cli_context& ctx);
 /// The handlers above, for cli_handlers.
 cli_handlers run_cli_handlers();
 
-/// The store path: --db, else $EP_DB, else ./.ep/runs.db.
-std::filesystem::path resolve_db_path(const cli_options& options, const ep::environment& env);
+/// The runtime configuration the flags ask for (store, durability, personas, workflows dir),
+/// with `env` as the environment (the emulated one under --emulate).
+runtime::runtime_config runtime_config_for(const cli_context& ctx, const ep::environment& env);
+
+/// The exit code of a runtime error: 2 for input problems (flags, YAML, config, unroutable
+/// persona, unknown run, held lease, unusable store), 1 for a store that failed, 0 for a
+/// resume of a completed run.
+int exit_code_for(const runtime::runtime_error& e);
+
+/// Prints a runtime error to ctx.err: every located problem (FILE:LINE:COL: message) when it
+/// has them, else "ep-run: <message>".
+void print_problems(cli_context& ctx, const runtime::runtime_error& e);
 
 /// `env` with every HTTP provider pointed at an emulator at `base_url` (http://127.0.0.1:P)
 /// and given a dummy key, so that all of them are available.
 ep::environment emulated_environment(const ep::environment& env, const std::string& base_url);
 
-}  // namespace ep::engine
+}  // namespace ep::cli

@@ -1,5 +1,5 @@
 #pragma once
-// `ep-run --graph`: the DAG with personas on the nodes. (`--explain` is explain_routing in
+// The DAG as a Mermaid or Graphviz diagram (`ep-run --graph`). (`--explain` is explain_routing in
 // router.hpp.)
 
 #include <ep/engine/dag.hpp>

@@ -1,13 +1,15 @@
-#include "engine_test_util.hpp"
+#include "../engine/engine_test_util.hpp"
 
-#include <ep/engine/cli.hpp>
+#include <ep/cli/cli.hpp>
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-namespace ep::engine {
+namespace ep::cli {
 namespace {
+
+namespace test = ep::engine::test;
 
 struct cli_result
 {
@@ -222,4 +224,4 @@ TEST(cli, help_exits_0)
 }
 
 }  // namespace
-}  // namespace ep::engine
+}  // namespace ep::cli

@@ -1,15 +1,15 @@
-// `ep-run --list` and `ep-run --show`: read-only views of the run store.
-#include <ep/engine/run/commands.hpp>
+// `ep-run --list` and `ep-run --show`: what the runtime reads from the store, as tables.
+#include <ep/cli/commands.hpp>
 #include <ep/engine/run/events.hpp>
 #include <ep/engine/run/executor.hpp>
 
-#include <ep/persistence/sqlite_store.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <ostream>
 
-namespace ep::engine {
+namespace ep::cli {
 
 namespace ps = ep::persistence;
 
@@ -37,7 +37,7 @@ std::chrono::milliseconds run_duration(const ps::run_record& r)
     if (r.status != ps::run_status::running && r.status != ps::run_status::pending)
         return r.totals.duration;
     auto until = ps::now_ms();
-    if (r.heartbeat && until - *r.heartbeat > executor_options{}.lease_ttl)
+    if (r.heartbeat && until - *r.heartbeat > engine::executor_options{}.lease_ttl)
         until = *r.heartbeat;
     return std::max(r.totals.duration, duration_cast<milliseconds>(until - r.created));
 }
@@ -56,47 +56,25 @@ std::string money(double c)
     return buf;
 }
 
-// Opens the store for reading; prints the problem and sets `code` when it cannot.
-std::unique_ptr<ps::sqlite_store> open_ro(cli_context& ctx, int& code, bool missing_is_empty)
-{
-    const auto db = resolve_db_path(ctx.options, ctx.env);
-    ps::sqlite_options o;
-    o.read_only = true;
-    auto opened = ps::sqlite_store::open(db, o);
-    if (!opened)
-    {
-        if (opened.error().code == ps::persistence_errc::not_found && missing_is_empty)
-        {
-            ctx.err << "no runs yet (" << db.string() << " does not exist)\n";
-            code = 0;
-        }
-        else
-        {
-            ctx.err << "ep-run: " << opened.error().to_string() << "\n";
-            code = opened.error().code == ps::persistence_errc::io_error ? 1 : 2;
-        }
-        return nullptr;
-    }
-    return std::move(*opened);
-}
-
 }  // namespace
 
 int list_command(cli_context& ctx)
 {
-    int code = 0;
-    auto store = open_ro(ctx, code, true);
-    if (!store)
-        return code;
-    auto runs = store->list_runs(listed_runs + 1);  // one more tells whether older runs exist
-    if (!runs)
+    asio::io_context ioc;
+    runtime::runtime rt(ioc.get_executor(), runtime_config_for(ctx, ctx.env));
+    auto listed = rt.list(listed_runs);
+    if (!listed)
     {
-        ctx.err << "ep-run: " << runs.error().to_string() << "\n";
-        return 1;
+        print_problems(ctx, listed.error());
+        return exit_code_for(listed.error());
     }
-    const bool more = runs->size() > listed_runs;
-    if (more)
-        runs->resize(listed_runs);
+    if (listed->store_missing)
+    {
+        ctx.err << "no runs yet (" << rt.store_location() << " does not exist)\n";
+        return 0;
+    }
+    const auto* runs = &listed->runs;
+    const bool more = listed->more;
     // The workflow column fits the longest name shown, up to a limit that keeps a row on a line.
     std::size_t workflow_width = 10;
     for (const auto& r : *runs)
@@ -106,7 +84,7 @@ int list_command(cli_context& ctx)
         << cell("CREATED", 26) << cell("DURATION", 10) << cell("TOKENS", 10) << "COST\n";
     for (const auto& r : *runs)
         out << cell(r.id, 27) << cell(r.workflow, workflow_width) << cell(std::string(ps::to_string(r.status)), 12)
-            << cell(r.mix, 5) << cell(format_rfc3339(r.created), 26) << cell(secs(run_duration(r)), 10)
+            << cell(r.mix, 5) << cell(engine::format_rfc3339(r.created), 26) << cell(secs(run_duration(r)), 10)
             << cell(std::to_string(r.totals.input_tokens + r.totals.output_tokens), 10) << money(r.totals.cost_usd)
             << "\n";
     if (more)
@@ -116,24 +94,18 @@ int list_command(cli_context& ctx)
 
 int show_command(cli_context& ctx)
 {
-    int code = 0;
-    auto store = open_ro(ctx, code, false);
-    if (!store)
-        return code;
+    asio::io_context ioc;
+    runtime::runtime rt(ioc.get_executor(), runtime_config_for(ctx, ctx.env));
     const auto& id = ctx.options.run_id;
-    auto run = store->get_run(id);
-    if (!run)
+    auto shown = rt.show(id);
+    if (!shown)
     {
-        ctx.err << "ep-run: unknown run id '" << id << "'\n";
-        return 2;
+        print_problems(ctx, shown.error());
+        return exit_code_for(shown.error());
     }
-    auto phases = store->get_phases(id);
-    auto attempts = store->get_attempts(id);
-    if (!phases || !attempts)
-    {
-        ctx.err << "ep-run: " << (!phases ? phases.error() : attempts.error()).to_string() << "\n";
-        return 1;
-    }
+    const auto* run = &shown->run;
+    const auto* phases = &shown->phases;
+    const auto* attempts = &shown->attempts;
     if (!ctx.options.output_phase.empty())
     {
         for (const auto& p : *phases)
@@ -160,7 +132,7 @@ int show_command(cli_context& ctx)
         << "workflow  " << r.workflow << " (definition sha256 " << r.definition_hash.substr(0, 12) << ")\n"
         << "mix       " << r.mix << "\n"
         << "status    " << ps::to_string(r.status) << (r.error.empty() ? "" : " — " + r.error) << "\n"
-        << "created   " << format_rfc3339(r.created) << "\n"
+        << "created   " << engine::format_rfc3339(r.created) << "\n"
         << "duration  " << secs(run_duration(r))
         << (r.status == ps::run_status::running ? " (still running, or its owner died)" : "") << "\n"
         << "tokens    " << r.totals.input_tokens << " in / " << r.totals.output_tokens << " out\n"
@@ -190,4 +162,4 @@ int show_command(cli_context& ctx)
     return 0;
 }
 
-}  // namespace ep::engine
+}  // namespace ep::cli

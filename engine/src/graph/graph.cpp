@@ -1,5 +1,5 @@
 // --graph output (--explain is the router's explain_routing, see router.hpp).
-#include <ep/engine/explain.hpp>
+#include <ep/engine/graph.hpp>
 
 #include <ostream>
 

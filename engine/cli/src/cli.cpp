@@ -1,14 +1,16 @@
 // The ep-run command line: flags (CLI11) -> cli_options -> one mode handler.
-#include <ep/engine/cli.hpp>
-#include <ep/engine/explain.hpp>
+#include <ep/cli/cli.hpp>
+#include <ep/cli/commands.hpp>
+#include <ep/engine/graph.hpp>
 #include <ep/engine/router.hpp>
-#include <ep/engine/run/commands.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <boost/asio/io_context.hpp>
+
 #include <iostream>
 
-namespace ep::engine {
+namespace ep::cli {
 namespace {
 
 constexpr const char* description = R"(ep-run - run multi-phase LLM workflows written in YAML.
@@ -29,9 +31,29 @@ int no_handler(cli_context& ctx, const char* mode)
     return 2;
 }
 
+// Prepares ctx.options.workflow without binding required inputs (validate, graph, explain);
+// prints every problem and returns nullopt when there is one.
+std::optional<runtime::prepared_workflow> prepare_for_inspection(cli_context& ctx, runtime::runtime& rt)
+{
+    runtime::prepare_options popts;
+    popts.config = ctx.options.config;
+    popts.inputs = ctx.options.inputs;
+    popts.input_files = ctx.options.input_files;
+    popts.bind_inputs = false;
+    auto prepared = rt.prepare(runtime::workflow_source{ctx.options.workflow, {}, {}}, popts);
+    if (!prepared)
+    {
+        print_problems(ctx, prepared.error());
+        return std::nullopt;
+    }
+    return std::move(*prepared);
+}
+
 int validate_mode(cli_context& ctx)
 {
-    auto prepared = prepare_workflow(ctx, false);
+    asio::io_context ioc;
+    runtime::runtime rt(ioc.get_executor(), runtime_config_for(ctx, ctx.env));
+    auto prepared = prepare_for_inspection(ctx, rt);
     if (!prepared)
         return 2;
     ctx.out << ctx.options.workflow << ": ok (workflow '" << prepared->spec.name << "', "
@@ -41,11 +63,13 @@ int validate_mode(cli_context& ctx)
 
 int graph_mode(cli_context& ctx)
 {
-    auto prepared = prepare_workflow(ctx, false);
+    asio::io_context ioc;
+    runtime::runtime rt(ioc.get_executor(), runtime_config_for(ctx, ctx.env));
+    auto prepared = prepare_for_inspection(ctx, rt);
     if (!prepared)
         return 2;
-    write_graph(ctx.out, prepared->spec, prepared->graph,
-                ctx.options.format == "dot" ? graph_format::dot : graph_format::mermaid);
+    engine::write_graph(ctx.out, prepared->spec, prepared->graph,
+                        ctx.options.format == "dot" ? engine::graph_format::dot : engine::graph_format::mermaid);
     return 0;
 }
 
@@ -54,12 +78,13 @@ int explain_mode(cli_context& ctx)
     // With --emulate every provider is served by the emulator: explain that run (no emulator
     // is started; the address only makes the providers available).
     const ep::environment env = ctx.options.emulate ? emulated_environment(ctx.env, "http://127.0.0.1") : ctx.env;
-    cli_context inner{ctx.options, ctx.out, ctx.err, env, ctx.workflows_dir};
-    auto prepared = prepare_workflow(inner, false);
+    asio::io_context ioc;
+    runtime::runtime rt(ioc.get_executor(), runtime_config_for(ctx, env));
+    auto prepared = prepare_for_inspection(ctx, rt);
     if (!prepared)
         return 2;
-    const auto explanation = explain_routing(prepared->spec, prepared->graph, prepared->routing, env);
-    write_routing_explanation(ctx.out, explanation);
+    const auto explanation = rt.explain(*prepared);
+    engine::write_routing_explanation(ctx.out, explanation);
     // An unroutable persona is an input error: the explanation above names what to set.
     return explanation.all_routable() ? 0 : 2;
 }
@@ -180,7 +205,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         return 2;
     }
 
-    cli_context ctx{o, out, err, env, find_workflows_dir(env, executable_path(args))};
+    cli_context ctx{o, out, err, env, engine::find_workflows_dir(env, executable_path(args))};
     auto dispatch = [&](const cli_handler& h, const char* name) { return h ? h(ctx) : no_handler(ctx, name); };
     switch (o.mode)
     {
@@ -202,4 +227,4 @@ int run_cli(int argc, char** argv)
     return run_cli(args, std::cout, std::cerr, env);
 }
 
-}  // namespace ep::engine
+}  // namespace ep::cli
