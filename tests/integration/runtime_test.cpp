@@ -132,12 +132,14 @@ TEST_F(runtime_test, one_tls_connection_serves_every_phase_of_a_run)
     emu_->stop();
 }
 
-// One phase pinned to one model, whose first call fails with a 500.
+// One phase with exactly one candidate (an inline persona), whose first call fails with a 500.
 std::string failing_once_yaml(const std::string& retry_block)
 {
     return "name: retry\n" + retry_block +
+           "personas:\n"
+           "  solo: {provider_preferences: [openai/gpt-4.1]}\n"
            "phases:\n"
-           "  only: {persona: code_writer_openai, model: openai/gpt-4.1, prompt: \"hi\"}\n";
+           "  only: {persona: solo, prompt: \"hi\"}\n";
 }
 
 TEST_F(runtime_test, retry_max_attempts_1_makes_one_call_and_the_phase_fails)

@@ -268,6 +268,8 @@ asio::awaitable<void> workflow_executor::run_phase(detail::run_state& rs, std::s
         if (!answer.failure.code)
         {
             plan.options.retry = detail::phase_retry_policy(failover_.options().retry, ph.retry);
+            plan.options.on_content_filter =
+                resolve_request_features(ph, policy_.find_persona(ph.persona.value)).on_content_filter;
             const auto timeout = ph.timeout.value_or(opts_.default_phase_timeout);
             plan.options.deadline = std::chrono::steady_clock::now() + timeout;
             answer = co_await detail::call_phase(rs, ph, failover_, std::move(plan), log, *log_);

@@ -1,6 +1,7 @@
 // workflow_spec from a schema-checked yaml_document.
 #include "schema/schema_validator.hpp"
 #include "text/suggest.hpp"
+#include "workflow/request_features.hpp"
 #include "yaml/json_access.hpp"
 #include "yaml/yaml_document.hpp"
 
@@ -110,6 +111,19 @@ private:
         out.temperature = detail::get_number(*d, "temperature");
         out.timeout = detail::get_duration(*d, "timeout");
         out.retry = read_retry(*d);
+        const auto features = detail::read_request_features(*d);
+        out.reasoning = features.reasoning;
+        out.cache = features.cache;
+        out.on_content_filter = features.on_content_filter;
+    }
+
+    /// A phase's own request features, else those of `defaults:`.
+    static void apply_request_features(const json& p, const phase_defaults& defaults, phase_spec& phase)
+    {
+        const auto own = detail::read_request_features(p);
+        phase.reasoning = own.reasoning ? own.reasoning : defaults.reasoning;
+        phase.cache = own.cache ? own.cache : defaults.cache;
+        phase.on_content_filter = own.on_content_filter ? own.on_content_filter : defaults.on_content_filter;
     }
 
     void parse_templates(const located<std::string>& text, parsed_template& into)
@@ -211,8 +225,14 @@ private:
             }
 
             phase.model = detail::get_string(p, "model");
-            if (!phase.model)
+            if (phase.model)
+                phase.model_where = doc_.at(pointer + "/model");
+            else if (defaults.model)
+            {
                 phase.model = defaults.model;
+                phase.model_where = doc_.at("/defaults/model");
+            }
+            apply_request_features(p, defaults, phase);
             if (auto n = detail::get_int(p, "max_tokens"))
                 phase.max_tokens = static_cast<int>(*n);
             else

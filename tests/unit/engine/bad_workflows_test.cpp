@@ -52,7 +52,7 @@ std::vector<bad_case> cases()
         {"missing_name_and_phases", "description: nothing\n", {"1:1: missing required key 'name'", "1:1: missing required key 'phases'"}},
         {"unknown_top_level_key", "name: w\nphazes: {}\n", {"1:1: missing required key 'phases'", "2:1: unknown key 'phazes' (did you mean 'phases'?)"}},
         {"unknown_phase_key", head + "  a:\n    persona: architect\n    promt: x\n", {"3:3: missing required key 'prompt' in 'a'", "5:5: unknown key 'promt' (did you mean 'prompt'?)"}},
-        {"unknown_key_no_suggestion", head + "  a:\n    persona: architect\n    prompt: x\n    colour: red\n", {"6:5: unknown key 'colour' (expected one of: context, description, max_tokens, model, needs, output, persona, prompt, retry, system, temperature, timeout)"}},
+        {"unknown_key_no_suggestion", head + "  a:\n    persona: architect\n    prompt: x\n    colour: red\n", {"6:5: unknown key 'colour' (expected one of: cache, context, description, max_tokens, model, needs, on_content_filter, output, persona, prompt, reasoning, retry, system, temperature, timeout)"}},
         {"wrong_type_prompt", head + "  a:\n    persona: architect\n    prompt: [x]\n", {"5:13: 'prompt' must be a string, got a list"}},
         {"wrong_type_needs", head + "  a:\n    persona: architect\n    prompt: x\n    needs: b\n", {"6:12: 'needs' must be a list, got a string"}},
         {"wrong_type_max_tokens", head + "  a:\n    persona: architect\n    prompt: x\n    max_tokens: lots\n", {"6:17: 'max_tokens' must be an integer, got a string"}},

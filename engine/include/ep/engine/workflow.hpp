@@ -68,6 +68,19 @@ struct output_spec
     source_location where;
 };
 
+/// `reasoning: {effort: low|medium|high}`: how hard a reasoning model thinks. Each adapter maps it
+/// to its provider's control (OpenAI reasoning_effort, Anthropic effort, Gemini thinking level).
+enum class reasoning_effort { low, medium, high };
+std::string_view to_string(reasoning_effort e) noexcept;
+std::optional<reasoning_effort> parse_reasoning_effort(std::string_view text) noexcept;
+
+/// `on_content_filter`: what a provider's content-filter refusal does to the phase - `fail`
+/// reports it as the phase's error (the default), `fallback` tries the next candidate and says
+/// so in the event log.
+enum class content_filter_action { fail, fallback };
+std::string_view to_string(content_filter_action a) noexcept;
+std::optional<content_filter_action> parse_content_filter_action(std::string_view text) noexcept;
+
 struct context_spec
 {
     /// Upstream phases whose outputs are given to the phase as context messages.
@@ -94,6 +107,12 @@ struct phase_spec
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<retry_spec> retry;  // the phase's `retry:` over `defaults: retry:`; nullopt: neither
+    source_location model_where;  // where `model:` was written (the phase's or defaults'), if it was
+    // Request features, after `defaults:`; nullopt: not set here (the persona's value, then the
+    // provider's default, apply - see resolve_request_features in policy.hpp).
+    std::optional<reasoning_effort> reasoning;
+    std::optional<bool> cache;
+    std::optional<content_filter_action> on_content_filter;
 };
 
 /// `defaults:` for every phase (a phase's own value wins).
@@ -106,6 +125,9 @@ struct phase_defaults
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<retry_spec> retry;
+    std::optional<reasoning_effort> reasoning;
+    std::optional<bool> cache;
+    std::optional<content_filter_action> on_content_filter;
 };
 
 struct workflow_spec

@@ -54,7 +54,11 @@ public:
         cfg_.name = std::move(name);
         cfg_.type = "openai";
         cfg_.available = true;
-        cfg_.models.push_back(pv::model_info{"m1", 128000, 8192, 1.0, 2.0, {}});
+        pv::model_info m1;
+        m1.id = "m1";
+        m1.input_price_per_mtok = 1.0;
+        m1.output_price_per_mtok = 2.0;
+        cfg_.models.push_back(std::move(m1));
     }
 
     const pv::provider_config& config() const noexcept override { return cfg_; }

@@ -111,3 +111,51 @@ TEST_F(retry_test, without_retry_keys_the_failover_defaults_apply)
 
 }  // namespace
 }  // namespace ep::engine::exec_test
+
+namespace ep::engine::exec_test {
+namespace {
+
+class content_filter_test : public executor_fixture
+{
+protected:
+    content_filter_test()
+    {
+        persona_spec both;
+        both.name = "both";
+        // Another model: the refused one is never sent again, on any provider.
+        both.provider_preferences = {{"p1", "m1", {}}, {"p2", "m2", {}}};
+        pol_.personas["both"] = both;
+        add_provider("p1", [](const pv::chat_request&) {
+            fake_reply r;
+            r.fail = pv::provider_errc::content_filter;
+            return r;
+        });
+        add_provider("p2", [](const pv::chat_request&) { return fake_reply{"from p2"}; });
+        pol_.providers["p2"].models[0].id = "m2";
+    }
+};
+
+TEST_F(content_filter_test, a_refusal_fails_the_phase_by_default)
+{
+    load("name: t\nphases:\n  a: {persona: both, prompt: hi}\n");
+    auto out = run_workflow();
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::failed);
+    EXPECT_EQ(dynamic_cast<fake_provider&>(*providers_["p2"]).calls_for("a"), 0);
+    EXPECT_NE(out->error.find("content filter"), std::string::npos) << out->error;
+}
+
+TEST_F(content_filter_test, on_content_filter_fallback_routes_around_it_and_says_so)
+{
+    load("name: t\nphases:\n  a: {persona: both, prompt: hi, on_content_filter: fallback}\n");
+    auto out = run_workflow();
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::completed) << out->error;
+    EXPECT_EQ(out->find("a")->provider, "p2");
+    auto failed = sink.of_type("attempt_failed");
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_NE(failed[0]->field("error").find("routed around"), std::string::npos) << failed[0]->field("error");
+}
+
+}  // namespace
+}  // namespace ep::engine::exec_test

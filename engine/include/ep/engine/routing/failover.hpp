@@ -9,6 +9,7 @@
 #include <ep/engine/routing/retry_policy.hpp>
 #include <ep/engine/routing/time_source.hpp>
 
+#include <ep/engine/workflow.hpp>  // content_filter_action
 #include <ep/providers/provider.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -116,13 +117,6 @@ struct failover_options
     std::function<double()> random;
     /// Defaults to ep::default_logger() (stderr, level from EP_LOG_LEVEL).
     std::shared_ptr<spdlog::logger> logger;
-};
-
-/// What to do with a content-filter refusal (a phase's or persona's `on_content_filter`).
-enum class content_filter_action
-{
-    fail,      // the phase fails with the refusal (the default: never routed around silently)
-    fallback,  // the next candidate (another model) is tried; the attempt record says so
 };
 
 /// Per-call settings: what differs from phase to phase.
