@@ -1,6 +1,6 @@
 // Opening, schema versioning and the pragmas a fresh database gets.
 
-#include "detail/schema.hpp"
+#include "sqlite/schema.hpp"
 #include "store_fixture.hpp"
 
 namespace ep::persistence::test {
@@ -68,10 +68,11 @@ TEST_F(migrations, a_version_1_database_keeps_its_phases_and_attempts_when_migra
 {
     // A database as EP's first schema left it, with one run, two phases and an attempt.
     fs::create_directories(db_path_.parent_path());
-    raw_exec(std::string(detail::migrations()[0].sql) + R"sql(
+    raw_exec(std::string(sqlite::migrations()[0].sql) + R"sql(
         PRAGMA user_version = 1;
-        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms)
-            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2);
+        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms,
+                          finished_ms)
+            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2, 2);
         INSERT INTO phases (run_id, phase_id, status, output_text, provider, model, started_ms, finished_ms, attempts)
             VALUES ('r1', 'design', 'completed', 'the design', 'openai', 'gpt-4o', 10, 20, 1),
                    ('r1', 'review', 'failed', '', 'openai', 'gpt-4o', 30, 40, 1);
@@ -143,16 +144,6 @@ TEST_F(migrations, durability_full_opens_and_commits)
     auto c = s->commit_phase(make_phase(run->id, "design"), make_events("design", 3));
     ASSERT_TRUE(c) << c.error().to_string();
     EXPECT_EQ(*c, 3);
-}
-
-TEST_F(migrations, read_only_open_of_a_missing_file_is_not_found_and_creates_nothing)
-{
-    auto o = options();
-    o.read_only = true;
-    auto r = sqlite_store::open(db_path_, o);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, persistence_errc::not_found);
-    EXPECT_FALSE(fs::exists(db_path_));
 }
 
 }  // namespace

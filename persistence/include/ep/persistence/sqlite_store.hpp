@@ -1,39 +1,27 @@
 #pragma once
 // sqlite_store: the embedded run store (SQLite 3, WAL journal, versioned schema).
 
+#include <ep/persistence/open_store.hpp>
 #include <ep/persistence/store.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 
 namespace ep::persistence {
 
-enum class durability
+/// SQLite's options: the backend-neutral ones (durability, read_only, busy_timeout, clock; see
+/// open_store.hpp) plus those only a file store has.
+struct sqlite_options : store_options
 {
-    normal,  // synchronous=NORMAL: a commit survives a process crash (kill -9), not power loss
-    full,    // synchronous=FULL: every commit is fsynced (survives power loss; slower)
-};
-
-struct sqlite_options
-{
-    durability sync = durability::normal;
-    /// How long a write waits for another connection's lock before failing with `busy`.
-    std::chrono::milliseconds busy_timeout{5000};
-    /// Open for inspection only (`--list`, `--show`): no file is created, nothing is migrated, any
-    /// write fails with read_only. A missing file is not_found.
-    bool read_only = false;
     /// A cap on the database size in pages (PRAGMA max_page_count): a quota, and how tests
     /// simulate a full disk. nullopt: SQLite's default (effectively unlimited).
     std::optional<std::int64_t> max_page_count;
     /// acquire_lease also takes over a lease whose holder is a dead process on this host (so a
     /// resume right after kill -9 need not wait for the heartbeat to go stale).
     bool take_over_dead_local_owner = true;
-    /// The clock for every stored time; tests inject a fake one to age heartbeats.
-    std::function<timestamp()> clock;
 };
 
 /// Thread safety: every method locks an internal mutex, so one sqlite_store may be shared by

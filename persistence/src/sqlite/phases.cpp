@@ -1,11 +1,11 @@
 // sqlite_store: phase results, attempts and the event log — including commit_phase, the
 // one-transaction checkpoint the executor relies on.
 
-#include "detail/sqlite_store_impl.hpp"
+#include "sqlite/store_impl.hpp"
 
 namespace ep::persistence {
 
-using detail::run_label;
+using sqlite::run_label;
 
 namespace {
 
@@ -75,7 +75,7 @@ result<std::int64_t> insert_events(sqlite_store::impl& s, const std::string& run
     return seq;
 }
 
-phase_record read_phase(const detail::statement& st)
+phase_record read_phase(const sqlite::statement& st)
 {
     phase_record p;
     p.run_id = st.text(0);
@@ -183,7 +183,7 @@ result<std::int64_t> sqlite_store::commit_phase(const phase_record& p, const std
     std::lock_guard lock(impl_->mutex);
     const std::string what = "committing " + phase_label(p.run_id, p.phase_id);
     const auto now = impl_->now();
-    detail::write_transaction txn(*impl_);
+    sqlite::write_transaction txn(*impl_);
     if (auto r = txn.begin(what.c_str()); !r)
         return std::move(r).error();
     {
@@ -227,7 +227,7 @@ result<std::int64_t> sqlite_store::append_events(const std::string& run_id, cons
 {
     std::lock_guard lock(impl_->mutex);
     const std::string what = "appending events to " + run_label(run_id);
-    detail::write_transaction txn(*impl_);
+    sqlite::write_transaction txn(*impl_);
     if (auto r = txn.begin(what.c_str()); !r)
         return std::move(r).error();
     auto seq = insert_events(*impl_, run_id, events, impl_->now(), what);

@@ -1,12 +1,12 @@
 // sqlite_store: runs and their lease.
 
-#include "detail/sqlite_store_impl.hpp"
+#include "sqlite/store_impl.hpp"
 
 #include <ep/persistence/run_id.hpp>
 
 namespace ep::persistence {
 
-using detail::run_label;
+using sqlite::run_label;
 
 namespace {
 
@@ -30,7 +30,7 @@ constexpr const char* list_runs_sql =
 
 #undef EP_RUN_COLUMNS
 
-run_record read_run(const detail::statement& st)
+run_record read_run(const sqlite::statement& st)
 {
     run_record r;
     r.id = st.text(0);
@@ -164,7 +164,7 @@ result<void> sqlite_store::set_run_status(const std::string& run_id, run_status 
     auto changed = update_run(*impl_,
                               "UPDATE runs SET status = ?2, error = ?3, updated_ms = ?4, finished_ms = ?5"
                               " WHERE id = ?1",
-                              "setting the status of " + run_label(run_id), [&](detail::statement& st) {
+                              "setting the status of " + run_label(run_id), [&](sqlite::statement& st) {
                                   st.bind(1, run_id).bind(2, to_string(status)).bind(3, error).bind(4, now);
                                   st.bind(5, is_finished(status) ? std::optional<timestamp>(now) : std::nullopt);
                               });
@@ -181,7 +181,7 @@ result<void> sqlite_store::set_run_mix(const std::string& run_id, const std::str
     const auto now = impl_->now();
     auto changed = update_run(*impl_, "UPDATE runs SET mix = ?2, updated_ms = ?3 WHERE id = ?1",
                               "setting the mix of " + run_label(run_id),
-                              [&](detail::statement& st) { st.bind(1, run_id).bind(2, mix).bind(3, now); });
+                              [&](sqlite::statement& st) { st.bind(1, run_id).bind(2, mix).bind(3, now); });
     if (!changed)
         return std::move(changed).error();
     if (*changed == 0)
@@ -199,7 +199,7 @@ result<run_record> sqlite_store::acquire_lease(const std::string& run_id, const 
     std::lock_guard lock(impl_->mutex);
     // One write transaction: the check and the take-over must not interleave with another
     // process doing the same.
-    detail::write_transaction txn(*impl_);
+    sqlite::write_transaction txn(*impl_);
     const std::string what = "acquiring the lease of " + run_label(run_id);
     if (auto r = txn.begin(what.c_str()); !r)
         return std::move(r).error();
@@ -207,7 +207,7 @@ result<run_record> sqlite_store::acquire_lease(const std::string& run_id, const 
     auto changed = update_run(*impl_,
                               "UPDATE runs SET owner = ?2, heartbeat_ms = ?3, updated_ms = ?3 WHERE id = ?1"
                               " AND (owner IS NULL OR owner = ?2 OR heartbeat_ms IS NULL OR heartbeat_ms < ?4)",
-                              what, [&](detail::statement& st) {
+                              what, [&](sqlite::statement& st) {
                                   st.bind(1, run_id).bind(2, owner).bind(3, now).bind(4, now - ttl);
                               });
     if (!changed)
@@ -229,7 +229,7 @@ result<run_record> sqlite_store::acquire_lease(const std::string& run_id, const 
         changed = update_run(*impl_,
                              "UPDATE runs SET owner = ?2, heartbeat_ms = ?3, updated_ms = ?3"
                              " WHERE id = ?1 AND owner = ?4",
-                             what, [&](detail::statement& st) {
+                             what, [&](sqlite::statement& st) {
                                  st.bind(1, run_id).bind(2, owner).bind(3, now).bind(4, current->owner);
                              });
         if (!changed)
@@ -249,7 +249,7 @@ result<void> sqlite_store::renew_lease(const std::string& run_id, const std::str
     const auto now = impl_->now();
     auto changed = update_run(*impl_, "UPDATE runs SET heartbeat_ms = ?3 WHERE id = ?1 AND owner = ?2",
                               "renewing the lease of " + run_label(run_id),
-                              [&](detail::statement& st) { st.bind(1, run_id).bind(2, owner).bind(3, now); });
+                              [&](sqlite::statement& st) { st.bind(1, run_id).bind(2, owner).bind(3, now); });
     if (!changed)
         return std::move(changed).error();
     if (*changed == 1)
@@ -268,7 +268,7 @@ result<void> sqlite_store::release_lease(const std::string& run_id, const std::s
     auto changed = update_run(*impl_,
                               "UPDATE runs SET owner = NULL, heartbeat_ms = NULL WHERE id = ?1 AND owner = ?2",
                               "releasing the lease of " + run_label(run_id),
-                              [&](detail::statement& st) { st.bind(1, run_id).bind(2, owner); });
+                              [&](sqlite::statement& st) { st.bind(1, run_id).bind(2, owner); });
     if (!changed)
         return std::move(changed).error();
     if (*changed == 1)

@@ -1,8 +1,8 @@
 // sqlite_store: opening, pragmas, migrations, statement cache and integrity check.
 // The record operations live in sqlite_store_runs.cpp and sqlite_store_phases.cpp.
 
-#include "detail/schema.hpp"
-#include "detail/sqlite_store_impl.hpp"
+#include "sqlite/schema.hpp"
+#include "sqlite/store_impl.hpp"
 
 #include <array>
 #include <cstring>
@@ -45,7 +45,7 @@ store_error sqlite_store::impl::fail(persistence_errc code, const std::string& w
     return store_error(make_error_code(code), path.string() + ": " + what);
 }
 
-result<detail::statement> sqlite_store::impl::prepare(const char* sql)
+result<sqlite::statement> sqlite_store::impl::prepare(const char* sql)
 {
     // SQLITE_FULL/IOERR inside a group commit can roll the whole batch back; the calls after it
     // must fail too rather than quietly commit on their own.
@@ -61,7 +61,7 @@ result<detail::statement> sqlite_store::impl::prepare(const char* sql)
             return fail(rc, "preparing a statement");
         it = statements.emplace(sql, stmt).first;
     }
-    return detail::statement(it->second);
+    return sqlite::statement(it->second);
 }
 
 result<void> sqlite_store::impl::exec(const char* sql, const char* what)
@@ -82,7 +82,7 @@ result<void> sqlite_store::impl::exec_cached(const char* sql, const char* what)
     return {};
 }
 
-namespace detail {
+namespace sqlite {
 
 write_transaction::~write_transaction()
 {
@@ -121,7 +121,7 @@ result<void> write_transaction::commit(const char* what)
 
 std::string run_label(const std::string& run_id) { return "run '" + run_id + "'"; }
 
-}  // namespace detail
+}  // namespace sqlite
 
 // ---- open ----------------------------------------------------------------------------------
 
@@ -224,7 +224,7 @@ bool cannot_share_wal_index(const store_error& e)
 
 }  // namespace
 
-int sqlite_store::schema_version() noexcept { return detail::latest_schema_version(); }
+int sqlite_store::schema_version() noexcept { return sqlite::latest_schema_version(); }
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
 sqlite_store::~sqlite_store() = default;
@@ -336,11 +336,11 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
 
     // Each migration in its own transaction with its user_version bump, re-checking the version
     // under the write lock in case another process migrated meanwhile.
-    for (const auto& m : detail::migrations())
+    for (const auto& m : sqlite::migrations())
     {
         if (m.version <= version)
             continue;
-        detail::write_transaction txn(*s);
+        sqlite::write_transaction txn(*s);
         if (auto r = txn.begin("starting a migration"); !r)
             return std::move(r).error();
         int current = 0;
@@ -368,7 +368,7 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
         version = m.version;
     }
     // Last, so migrations keep SQLite's own checkpoints. Without a second connection they stay.
-    s->checkpointer = detail::wal_checkpointer::start(path, s->db, s->options.busy_timeout);
+    s->checkpointer = sqlite::wal_checkpointer::start(path, s->db, s->options.busy_timeout);
     return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
 }
 

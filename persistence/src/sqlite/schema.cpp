@@ -1,8 +1,8 @@
-#include "detail/schema.hpp"
+#include "sqlite/schema.hpp"
 
 #include <array>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 namespace {
 
@@ -128,4 +128,4 @@ std::span<const migration> migrations() noexcept { return all_migrations; }
 
 int latest_schema_version() noexcept { return all_migrations.back().version; }
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite
