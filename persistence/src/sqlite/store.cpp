@@ -1,6 +1,7 @@
 // sqlite_store: opening, pragmas, migrations, statement cache and integrity check.
 // The record operations live in sqlite_store_runs.cpp and sqlite_store_phases.cpp.
 
+#include "invariants.hpp"
 #include "sqlite/schema.hpp"
 #include "sqlite/store_impl.hpp"
 
@@ -392,6 +393,22 @@ result<void> sqlite_store::integrity_check()
     }
     if (rc != SQLITE_DONE)
         return impl_->fail(rc, "running the integrity check");
+    if (!problems.empty())
+        return impl_->fail(persistence_errc::corrupt, "integrity check failed: " + problems);
+    // Sound pages and indexes; now the store's own invariants.
+    for (const auto& q : detail::invariant_queries)
+    {
+        auto inv = impl_->prepare(q.sql);
+        if (!inv)
+            return std::move(inv).error();
+        while ((rc = inv->step()) == SQLITE_ROW)
+        {
+            problems += problems.empty() ? "" : "; ";
+            problems += sqlite::run_label(inv->text(0)) + ": " + inv->text(1);
+        }
+        if (rc != SQLITE_DONE)
+            return impl_->fail(rc, "running the integrity check");
+    }
     if (!problems.empty())
         return impl_->fail(persistence_errc::corrupt, "integrity check failed: " + problems);
     return {};
