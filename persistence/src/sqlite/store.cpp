@@ -120,8 +120,6 @@ result<void> write_transaction::commit(const char* what)
     return r;
 }
 
-std::string run_label(const std::string& run_id) { return "run '" + run_id + "'"; }
-
 }  // namespace sqlite
 
 // ---- open ----------------------------------------------------------------------------------
@@ -213,6 +211,68 @@ result<int> read_schema_version(sqlite_store::impl& s)
     if (rc != SQLITE_ROW)
         return s.fail(rc, "reading the schema version");
     return static_cast<int>(st->int64(0));
+}
+
+// The writer's journal, durability and size cap.
+result<void> configure_writer(sqlite_store::impl& s)
+{
+    {
+        auto st = s.prepare("PRAGMA journal_mode = WAL");
+        if (!st)
+            return std::move(st).error();
+        const int rc = st->step();
+        if (rc != SQLITE_ROW)
+        {
+            auto err = s.fail(rc, "enabling the WAL journal");
+            if ((rc & 0xff) == SQLITE_CANTOPEN)  // the directory refuses the -wal file
+                err.code = make_error_code(persistence_errc::read_only);
+            return err;
+        }
+        if (st->text(0) != "wal")
+            return s.fail(persistence_errc::io_error, "the file system does not support the WAL journal");
+    }
+    const char* sync_sql =
+        s.options.sync == durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+    if (auto r = s.exec(sync_sql, "setting synchronous"); !r)
+        return r;
+    if (s.options.max_page_count)
+    {
+        const std::string sql = "PRAGMA max_page_count = " + std::to_string(*s.options.max_page_count);
+        if (auto r = s.exec(sql.c_str(), "setting max_page_count"); !r)
+            return r;
+    }
+    return {};
+}
+
+// Applies the migrations after `version`, each in its own transaction with its user_version
+// bump, re-checking the version under the write lock in case another process migrated meanwhile.
+result<void> migrate(sqlite_store::impl& s, int version)
+{
+    for (const auto& m : sqlite::migrations())
+    {
+        if (m.version <= version)
+            continue;
+        sqlite::write_transaction txn(s);
+        if (auto r = txn.begin("starting a migration"); !r)
+            return r;
+        auto current = read_schema_version(s);
+        if (!current)
+            return std::move(current).error();
+        if (*current >= m.version)
+        {
+            version = *current;
+            continue;  // txn rolls back (nothing written)
+        }
+        if (auto r = s.exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str()); !r)
+            return r;
+        const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+        if (auto r = s.exec(bump.c_str(), "recording the schema version"); !r)
+            return r;
+        if (auto r = txn.commit("committing a migration"); !r)
+            return r;
+        version = m.version;
+    }
+    return {};
 }
 
 // A read-only connection failed because it could not create the WAL index (-shm file).
@@ -307,67 +367,13 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
         return s->fail(persistence_errc::read_only,
                        "the file is not writable (open it read-only to inspect runs)");
 
-    {
-        auto st = s->prepare("PRAGMA journal_mode = WAL");
-        if (!st)
-            return std::move(st).error();
-        const int rc = st->step();
-        if (rc != SQLITE_ROW)
-        {
-            auto err = s->fail(rc, "enabling the WAL journal");
-            if ((rc & 0xff) == SQLITE_CANTOPEN)  // the directory refuses the -wal file
-                err.code = make_error_code(persistence_errc::read_only);
-            return err;
-        }
-        if (st->text(0) != "wal")
-            return s->fail(persistence_errc::io_error, "the file system does not support the WAL journal");
-    }
-    const char* sync_sql =
-        s->options.sync == durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
-    if (auto r = s->exec(sync_sql, "setting synchronous"); !r)
+    if (auto r = configure_writer(*s); !r)
         return std::move(r).error();
+    if (auto r = migrate(*s, version); !r)
+        return std::move(r).error();
+    // After the migrations: a migration that rebuilds a parent table must not cascade.
     if (auto r = s->exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !r)
         return std::move(r).error();
-    if (s->options.max_page_count)
-    {
-        const std::string sql = "PRAGMA max_page_count = " + std::to_string(*s->options.max_page_count);
-        if (auto r = s->exec(sql.c_str(), "setting max_page_count"); !r)
-            return std::move(r).error();
-    }
-
-    // Each migration in its own transaction with its user_version bump, re-checking the version
-    // under the write lock in case another process migrated meanwhile.
-    for (const auto& m : sqlite::migrations())
-    {
-        if (m.version <= version)
-            continue;
-        sqlite::write_transaction txn(*s);
-        if (auto r = txn.begin("starting a migration"); !r)
-            return std::move(r).error();
-        int current = 0;
-        {
-            auto st = s->prepare("PRAGMA user_version");
-            if (!st)
-                return std::move(st).error();
-            const int rc = st->step();
-            if (rc != SQLITE_ROW)
-                return s->fail(rc, "reading the schema version");
-            current = static_cast<int>(st->int64(0));
-        }
-        if (current >= m.version)
-        {
-            version = current;
-            continue;  // txn rolls back (nothing written)
-        }
-        if (auto r = s->exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str()); !r)
-            return std::move(r).error();
-        const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
-        if (auto r = s->exec(bump.c_str(), "recording the schema version"); !r)
-            return std::move(r).error();
-        if (auto r = txn.commit("committing a migration"); !r)
-            return std::move(r).error();
-        version = m.version;
-    }
     // Last, so migrations keep SQLite's own checkpoints. Without a second connection they stay.
     s->checkpointer = sqlite::wal_checkpointer::start(path, s->db, s->options.busy_timeout);
     return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
@@ -404,7 +410,7 @@ result<void> sqlite_store::integrity_check()
         while ((rc = inv->step()) == SQLITE_ROW)
         {
             problems += problems.empty() ? "" : "; ";
-            problems += sqlite::run_label(inv->text(0)) + ": " + inv->text(1);
+            problems += detail::run_label(inv->text(0)) + ": " + inv->text(1);
         }
         if (rc != SQLITE_DONE)
             return impl_->fail(rc, "running the integrity check");

@@ -1,6 +1,7 @@
 #pragma once
 // The private state of sqlite_store, shared by the files that implement its methods.
 
+#include "record_format.hpp"
 #include "sqlite/statement.hpp"
 #include "sqlite/wal_checkpointer.hpp"
 
@@ -75,9 +76,6 @@ private:
     bool open_ = false;
     bool nested_ = false;  // a savepoint inside a batch rather than a transaction of its own
 };
-
-/// "run 'ID'" for messages (ids are ours, never secrets).
-std::string run_label(const std::string& run_id);
 
 }  // namespace sqlite
 

@@ -24,7 +24,8 @@ public:
 
     result<run_record> create_run(run_record r) override { return note(), inner_->create_run(std::move(r)); }
     result<run_record> get_run(const std::string& id) override { return note(), inner_->get_run(id); }
-    result<std::vector<run_record>> list_runs(std::size_t n) override { return note(), inner_->list_runs(n); }
+    result<std::vector<run_record>> list_runs(const run_filter& f) override { return note(), inner_->list_runs(f); }
+    using store::list_runs;
     result<void> set_run_status(const std::string& id, run_status s, const std::string& e) override
     {
         return note(), inner_->set_run_status(id, s, e);
@@ -32,6 +33,10 @@ public:
     result<void> set_run_mix(const std::string& id, const std::string& m) override
     {
         return note(), inner_->set_run_mix(id, m);
+    }
+    result<void> set_run_options(const std::string& id, const nlohmann::json& o) override
+    {
+        return note(), inner_->set_run_options(id, o);
     }
     result<run_record> acquire_lease(const std::string& id, const std::string& o, std::chrono::milliseconds t) override
     {
@@ -45,9 +50,10 @@ public:
     {
         return note(), inner_->release_lease(id, o);
     }
-    result<void> begin_phase(const std::string& id, const std::string& p) override
+    result<void> begin_phase(const std::string& id, const std::string& p, int iteration,
+                             std::optional<int> item) override
     {
-        return note(), inner_->begin_phase(id, p);
+        return note(), inner_->begin_phase(id, p, iteration, item);
     }
     result<void> record_attempt(const attempt_record& a) override { return note(), inner_->record_attempt(a); }
     using store::commit_phase;
@@ -64,9 +70,15 @@ public:
     {
         return note(), inner_->get_phases(id);
     }
-    result<phase_record> get_phase(const std::string& id, const std::string& p) override
+    result<phase_record> get_phase(const std::string& id, const std::string& p, int iteration,
+                                   std::optional<int> item) override
     {
-        return note(), inner_->get_phase(id, p);
+        return note(), inner_->get_phase(id, p, iteration, item);
+    }
+    result<void> copy_phases(const std::string& from, const std::string& to,
+                             const std::vector<std::string>& ids) override
+    {
+        return note(), inner_->copy_phases(from, to, ids);
     }
     result<std::vector<attempt_record>> get_attempts(const std::string& id,
                                                      const std::optional<std::string>& p) override

@@ -53,17 +53,20 @@ public:
 
     result<run_record> create_run(run_record run) override;
     result<run_record> get_run(const std::string& run_id) override;
-    result<std::vector<run_record>> list_runs(std::size_t limit) override;
+    result<std::vector<run_record>> list_runs(const run_filter& filter) override;
+    using store::list_runs;
     result<void> set_run_status(const std::string& run_id, run_status status,
                                 const std::string& error = {}) override;
     result<void> set_run_mix(const std::string& run_id, const std::string& mix) override;
+    result<void> set_run_options(const std::string& run_id, const nlohmann::json& options) override;
 
     result<run_record> acquire_lease(const std::string& run_id, const std::string& owner,
                                      std::chrono::milliseconds ttl) override;
     result<void> renew_lease(const std::string& run_id, const std::string& owner) override;
     result<void> release_lease(const std::string& run_id, const std::string& owner) override;
 
-    result<void> begin_phase(const std::string& run_id, const std::string& phase_id) override;
+    result<void> begin_phase(const std::string& run_id, const std::string& phase_id, int iteration = 1,
+                             std::optional<int> item = std::nullopt) override;
     result<void> record_attempt(const attempt_record& attempt) override;
     result<std::int64_t> commit_phase(const phase_record& phase, const std::vector<event_record>& events,
                                       const std::vector<attempt_record>& attempts) override;
@@ -71,7 +74,10 @@ public:
     result<std::int64_t> append_events(const std::string& run_id,
                                        const std::vector<event_record>& events) override;
     result<std::vector<phase_record>> get_phases(const std::string& run_id) override;
-    result<phase_record> get_phase(const std::string& run_id, const std::string& phase_id) override;
+    result<phase_record> get_phase(const std::string& run_id, const std::string& phase_id, int iteration = 1,
+                                   std::optional<int> item = std::nullopt) override;
+    result<void> copy_phases(const std::string& from_run, const std::string& to_run,
+                             const std::vector<std::string>& phase_ids) override;
     result<std::vector<attempt_record>> get_attempts(
         const std::string& run_id, const std::optional<std::string>& phase_id = std::nullopt) override;
     result<std::vector<event_record>> get_events(const std::string& run_id, std::int64_t after_seq = 0,
@@ -82,7 +88,7 @@ public:
     result<bool> begin_batch() override;
     result<void> end_batch() override;
 
-    struct impl;  // private; defined in src/detail/sqlite_store_impl.hpp
+    struct impl;  // private; defined in src/sqlite/store_impl.hpp
 
 private:
     explicit sqlite_store(std::unique_ptr<impl> i) noexcept;

@@ -80,6 +80,8 @@ using listing = store_test;
 using integrity = store_test;
 using group_commit = store_test;
 using sharing = store_test;
+using instances = store_test;
+using fork_copy = store_test;
 
 /// async_store tests: an io_context that must be left with no work (MySQL's io_context fixture).
 class async_facade : public store_test
@@ -101,4 +103,6 @@ protected:
     INSTANTIATE_TEST_SUITE_P(prefix, integrity, ::testing::Values(factory), backend_name);               \
     INSTANTIATE_TEST_SUITE_P(prefix, group_commit, ::testing::Values(factory), backend_name);            \
     INSTANTIATE_TEST_SUITE_P(prefix, async_facade, ::testing::Values(factory), backend_name);            \
-    INSTANTIATE_TEST_SUITE_P(prefix, sharing, ::testing::Values(factory), backend_name)
+    INSTANTIATE_TEST_SUITE_P(prefix, sharing, ::testing::Values(factory), backend_name);                 \
+    INSTANTIATE_TEST_SUITE_P(prefix, instances, ::testing::Values(factory), backend_name);               \
+    INSTANTIATE_TEST_SUITE_P(prefix, fork_copy, ::testing::Values(factory), backend_name)
