@@ -174,9 +174,17 @@ asio::awaitable<result<run_record>> async_store::get_run(std::string run_id)
     return on_writer<result<run_record>>([b = backend_, id = std::move(run_id)] { return b->get_run(id); });
 }
 
+asio::awaitable<result<std::vector<run_record>>> async_store::list_runs(run_filter filter)
+{
+    return on_writer<result<std::vector<run_record>>>(
+        [b = backend_, f = std::move(filter)] { return b->list_runs(f); });
+}
+
 asio::awaitable<result<std::vector<run_record>>> async_store::list_runs(std::size_t limit)
 {
-    return on_writer<result<std::vector<run_record>>>([b = backend_, limit] { return b->list_runs(limit); });
+    run_filter f;
+    f.limit = limit;
+    return list_runs(std::move(f));
 }
 
 asio::awaitable<result<void>> async_store::set_run_status(std::string run_id, run_status status, std::string error)
@@ -190,6 +198,12 @@ asio::awaitable<result<void>> async_store::set_run_mix(std::string run_id, std::
 {
     return on_writer<result<void>>(
         [b = backend_, id = std::move(run_id), m = std::move(mix)] { return b->set_run_mix(id, m); });
+}
+
+asio::awaitable<result<void>> async_store::set_run_options(std::string run_id, nlohmann::json options)
+{
+    return on_writer<result<void>>(
+        [b = backend_, id = std::move(run_id), o = std::move(options)] { return b->set_run_options(id, o); });
 }
 
 asio::awaitable<result<run_record>> async_store::acquire_lease(std::string run_id, std::string owner,
@@ -212,10 +226,12 @@ asio::awaitable<result<void>> async_store::release_lease(std::string run_id, std
         [b = backend_, id = std::move(run_id), o = std::move(owner)] { return b->release_lease(id, o); });
 }
 
-asio::awaitable<result<void>> async_store::begin_phase(std::string run_id, std::string phase_id)
+asio::awaitable<result<void>> async_store::begin_phase(std::string run_id, std::string phase_id, int iteration,
+                                                       std::optional<int> item)
 {
-    return on_writer<result<void>>(
-        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->begin_phase(id, p); });
+    return on_writer<result<void>>([b = backend_, id = std::move(run_id), p = std::move(phase_id), iteration, item] {
+        return b->begin_phase(id, p, iteration, item);
+    });
 }
 
 asio::awaitable<result<void>> async_store::record_attempt(attempt_record attempt)
@@ -244,10 +260,20 @@ asio::awaitable<result<std::vector<phase_record>>> async_store::get_phases(std::
         [b = backend_, id = std::move(run_id)] { return b->get_phases(id); });
 }
 
-asio::awaitable<result<phase_record>> async_store::get_phase(std::string run_id, std::string phase_id)
+asio::awaitable<result<phase_record>> async_store::get_phase(std::string run_id, std::string phase_id, int iteration,
+                                                             std::optional<int> item)
 {
-    return on_writer<result<phase_record>>(
-        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->get_phase(id, p); });
+    return on_writer<result<phase_record>>([b = backend_, id = std::move(run_id), p = std::move(phase_id), iteration,
+                                            item] { return b->get_phase(id, p, iteration, item); });
+}
+
+asio::awaitable<result<void>> async_store::copy_phases(std::string from_run, std::string to_run,
+                                                       std::vector<std::string> phase_ids)
+{
+    return on_writer<result<void>>(
+        [b = backend_, from = std::move(from_run), to = std::move(to_run), ids = std::move(phase_ids)] {
+            return b->copy_phases(from, to, ids);
+        });
 }
 
 asio::awaitable<result<std::vector<attempt_record>>> async_store::get_attempts(std::string run_id,

@@ -7,15 +7,17 @@ namespace ep::persistence {
 
 namespace {
 
-constexpr std::array<std::pair<run_status, std::string_view>, 5> run_names{{
+constexpr std::array<std::pair<run_status, std::string_view>, 6> run_names{{
     {run_status::pending, "pending"},
     {run_status::running, "running"},
+    {run_status::waiting, "waiting"},
     {run_status::completed, "completed"},
     {run_status::failed, "failed"},
     {run_status::interrupted, "interrupted"},
 }};
-constexpr std::array<std::pair<phase_status, std::string_view>, 5> phase_names{{
+constexpr std::array<std::pair<phase_status, std::string_view>, 6> phase_names{{
     {phase_status::running, "running"},
+    {phase_status::waiting, "waiting"},
     {phase_status::completed, "completed"},
     {phase_status::failed, "failed"},
     {phase_status::skipped, "skipped"},

@@ -24,7 +24,7 @@
 #include <mutex>
 #include <thread>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 class wal_checkpointer
 {
@@ -80,4 +80,4 @@ private:
     std::thread thread_;  // last: started once everything above is ready
 };
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite

@@ -1,8 +1,8 @@
-#include "detail/wal_checkpointer.hpp"
+#include "sqlite/wal_checkpointer.hpp"
 
 #include <ep/thread_signals.hpp>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 std::unique_ptr<wal_checkpointer> wal_checkpointer::start(const std::filesystem::path& path, sqlite3* writer,
                                                           std::chrono::milliseconds busy_timeout)
@@ -120,4 +120,4 @@ void wal_checkpointer::run()
     }
 }
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite

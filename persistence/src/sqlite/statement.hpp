@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 class statement
 {
@@ -80,4 +80,4 @@ private:
     int bind_rc_ = SQLITE_OK;
 };
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite
