@@ -9,6 +9,7 @@ packages=(
     nlohmann-json3-dev                      # JSON for wire formats, events and the store
     libyaml-cpp-dev                         # the workflow language
     libvalijson-dev                         # JSON Schema validation of workflows and configs
+    libjq-dev                               # workflow expressions (when, repeat.until, for_each) are jq programs
     libsqlite3-dev sqlite3                  # the run store
     libspdlog-dev libfmt-dev                # logging
     libcli11-dev                            # ep-run flags
