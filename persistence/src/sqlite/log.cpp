@@ -79,7 +79,7 @@ result<void> insert_attempt(sqlite_store::impl& s, const attempt_record& a)
     const auto what = "recording attempt " + std::to_string(a.attempt) + " of " +
                       detail::phase_label(a.run_id, a.phase_id, a.iteration, a.item);
     if (auto bad = detail::check_instance_key(a.iteration, a.item, what))
-        return *bad;
+        return s.fail(persistence_errc::invalid_argument, *bad);
     auto st = s.prepare(
         "INSERT OR REPLACE INTO attempts (run_id, phase_id, iteration, item, attempt, provider, model, outcome,"
         " error, http_status, latency_ms, started_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");

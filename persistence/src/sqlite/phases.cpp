@@ -152,7 +152,7 @@ result<void> sqlite_store::begin_phase(const std::string& run_id, const std::str
 {
     const std::string what = "beginning " + phase_label(run_id, phase_id, iteration, item);
     if (auto bad = detail::check_instance_key(iteration, item, what))
-        return *bad;
+        return impl_->fail(persistence_errc::invalid_argument, *bad);
     std::lock_guard lock(impl_->mutex);
     auto st = impl_->prepare(begin_phase_sql);
     if (!st)
@@ -168,11 +168,9 @@ result<void> sqlite_store::begin_phase(const std::string& run_id, const std::str
 result<std::int64_t> sqlite_store::commit_phase(const phase_record& p, const std::vector<event_record>& events,
                                                 const std::vector<attempt_record>& attempts)
 {
-    if (p.run_id.empty() || p.phase_id.empty())
-        return impl_->fail(persistence_errc::invalid_argument, "commit_phase: the run id or phase id is empty");
     const std::string what = "committing " + phase_label(p.run_id, p.phase_id, p.iteration, p.item);
-    if (auto bad = detail::check_instance_key(p.iteration, p.item, what))
-        return *bad;
+    if (auto bad = detail::check_checkpoint(p, attempts, what))
+        return impl_->fail(persistence_errc::invalid_argument, *bad);
     std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
     sqlite::write_transaction txn(*impl_);

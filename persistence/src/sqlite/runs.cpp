@@ -99,19 +99,10 @@ result<int> update_run(sqlite_store::impl& s, const char* sql, const std::string
 
 result<run_record> sqlite_store::create_run(run_record run)
 {
-    if (run.workflow.empty())
-        return impl_->fail(persistence_errc::invalid_argument, "create_run: the workflow name is empty");
-    std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
-    if (run.id.empty())
-        run.id = new_run_id(now);
-    if (run.definition_hash.empty())
-        run.definition_hash = definition_hash(run.definition);
-    run.created = now;
-    run.updated = now;
-    run.finished = is_finished(run.status) ? std::optional<timestamp>(now) : std::nullopt;
-    run.heartbeat = run.owner.empty() ? std::nullopt : std::optional<timestamp>(now);
-    run.totals = {};
+    if (auto bad = detail::prepare_new_run(run, now))
+        return impl_->fail(persistence_errc::invalid_argument, *bad);
+    std::lock_guard lock(impl_->mutex);
 
     auto st = impl_->prepare(
         "INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, error, owner,"

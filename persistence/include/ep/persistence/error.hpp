@@ -1,11 +1,13 @@
 #pragma once
 // persistence_errc: what went wrong in the run store, as an error_code; `store_error` carries it
-// with the underlying SQLite/OS cause and our own diagnostics text (file path + what failed).
+// with the underlying SQLite/PostgreSQL/OS cause and our own diagnostics text (the file path or
+// the redacted database URI + what failed).
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace ep::persistence {
@@ -41,11 +43,24 @@ boost::system::error_code make_sqlite_error_code(int sqlite_result_code) noexcep
 /// Maps a SQLite result code to the persistence_errc callers act on (FULL → disk_full, …).
 persistence_errc classify_sqlite_error(int sqlite_result_code) noexcept;
 
+/// The category of PostgreSQL SQLSTATE codes: value() is the five-character code read as a
+/// base-36 number; message() is "SQLSTATE 23505".
+const boost::system::error_category& postgres_category() noexcept;
+
+/// A SQLSTATE ("23505") as an error_code in postgres_category().
+boost::system::error_code make_postgres_error_code(std::string_view sqlstate) noexcept;
+
+/// Maps a SQLSTATE to the persistence_errc callers act on (53100 → disk_full, 25006 →
+/// read_only, 55P03/40001/40P01 → busy, XX001 → corrupt, …).
+persistence_errc classify_postgres_error(std::string_view sqlstate) noexcept;
+
 /// A failed store operation.
 ///  - `code`: a persistence_errc; compare with `err.code == persistence_errc::lease_held`.
-///  - `cause`: the underlying SQLite (sqlite_category) or OS (system_category) code, if any.
-///  - `message`: our diagnostics: the database path, the operation and ids involved, and SQLite's
-///    own message. It never contains stored payloads (outputs, inputs), so never a credential.
+///  - `cause`: the underlying SQLite (sqlite_category), PostgreSQL (postgres_category) or OS
+///    (system_category) code, if any.
+///  - `message`: our diagnostics: the database path or redacted URI, the operation and ids
+///    involved, and the database's own message. It never contains stored payloads (outputs,
+///    inputs) nor a password, so never a credential.
 struct store_error
 {
     store_error() = default;
