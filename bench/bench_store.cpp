@@ -52,8 +52,9 @@ std::optional<bench_target> make_target(backend_kind kind, benchmark::State& sta
         const char* uri = std::getenv("EP_BENCH_PG_URI");
         if (uri == nullptr || *uri == '\0')
         {
-            state.SkipWithError("set EP_BENCH_PG_URI to a PostgreSQL URI (tests/support/pg_cluster.sh start DIR "
-                                "--durable prints one)");
+            state.SkipWithError(
+                "set EP_BENCH_PG_URI to a PostgreSQL URI (tests/support/pg_cluster.sh start DIR "
+                "--durable prints one)");
             return std::nullopt;
         }
         return bench_target{uri, {}};
@@ -231,17 +232,34 @@ void commit_phase_async(benchmark::State& state, backend_kind kind)
     cleanup(none, *target);
 }
 
-void bm_sqlite_sync(benchmark::State& state) { commit_phase_sync(state, backend_kind::sqlite); }
-void bm_sqlite_async(benchmark::State& state) { commit_phase_async(state, backend_kind::sqlite); }
-void bm_pg_sync(benchmark::State& state) { commit_phase_sync(state, backend_kind::postgres); }
-void bm_pg_async(benchmark::State& state) { commit_phase_async(state, backend_kind::postgres); }
+void bm_sqlite_sync(benchmark::State& state)
+{
+    commit_phase_sync(state, backend_kind::sqlite);
+}
+void bm_sqlite_async(benchmark::State& state)
+{
+    commit_phase_async(state, backend_kind::sqlite);
+}
+void bm_pg_sync(benchmark::State& state)
+{
+    commit_phase_sync(state, backend_kind::postgres);
+}
+void bm_pg_async(benchmark::State& state)
+{
+    commit_phase_async(state, backend_kind::postgres);
+}
 
 constexpr int normal = static_cast<int>(durability::normal);
 constexpr int full = static_cast<int>(durability::full);
 
 }  // namespace
 
-BENCHMARK(bm_sqlite_sync)->Arg(normal)->Arg(full)->ArgName("full")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(bm_sqlite_sync)
+    ->Arg(normal)
+    ->Arg(full)
+    ->ArgName("full")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(bm_sqlite_async)
     ->Args({normal, 1})
     ->Args({full, 1})

@@ -4,7 +4,10 @@
 
 namespace ep::persistence::detail {
 
-std::string run_label(const std::string& run_id) { return "run '" + run_id + "'"; }
+std::string run_label(const std::string& run_id)
+{
+    return "run '" + run_id + "'";
+}
 
 std::string phase_label(const std::string& run_id, const std::string& phase_id, int iteration,
                         std::optional<int> item)
@@ -25,25 +28,29 @@ std::string dump_json(const nlohmann::json& j)
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-nlohmann::json parse_json(const std::string& text) { return nlohmann::json::parse(text, nullptr, false); }
+nlohmann::json parse_json(const std::string& text)
+{
+    return nlohmann::json::parse(text, nullptr, false);
+}
 
 std::optional<std::string> check_instance_key(int iteration, std::optional<int> item, const std::string& what)
 {
     if (iteration >= 1 && (!item || *item >= 0))
         return std::nullopt;
-    return what + ": iteration must be 1 or more and item 0 or more (got iteration " + std::to_string(iteration) +
-           (item ? ", item " + std::to_string(*item) : std::string()) + ")";
+    return what + ": iteration must be 1 or more and item 0 or more (got iteration " +
+           std::to_string(iteration) + (item ? ", item " + std::to_string(*item) : std::string()) + ")";
 }
 
-std::optional<std::string> check_checkpoint(const phase_record& p, const std::vector<attempt_record>& attempts,
-                                            const std::string& what)
+std::optional<std::string>
+check_checkpoint(const phase_record& p, const std::vector<attempt_record>& attempts, const std::string& what)
 {
     if (p.run_id.empty() || p.phase_id.empty())
         return "commit_phase: the run id or phase id is empty";
     if (auto bad = check_instance_key(p.iteration, p.item, what))
         return bad;
     for (const auto& a : attempts)
-        if (auto bad = check_instance_key(a.iteration, a.item, what + ", attempt " + std::to_string(a.attempt)))
+        if (auto bad =
+                check_instance_key(a.iteration, a.item, what + ", attempt " + std::to_string(a.attempt)))
             return bad;
     return std::nullopt;
 }

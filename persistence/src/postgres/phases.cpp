@@ -45,22 +45,24 @@ struct checkpoint_outcome
 };
 
 checkpoint_outcome run_checkpoint(pqxx::transaction_base& txn, const phase_record& p,
-                                  const std::vector<event_record>& events, const std::vector<attempt_record>& attempts,
-                                  timestamp now)
+                                  const std::vector<event_record>& events,
+                                  const std::vector<attempt_record>& attempts, timestamp now)
 {
-    const auto json = p.output_json ? std::optional<std::string>(detail::dump_json(*p.output_json)) : std::nullopt;
+    const auto json =
+        p.output_json ? std::optional<std::string>(detail::dump_json(*p.output_json)) : std::nullopt;
     const auto row = txn.exec_prepared1(
-        "commit_phase", p.run_id, p.phase_id, p.iteration, detail::item_column(p.item), std::string(to_string(p.status)),
-        storable_text(p.output_text), json, storable_text(p.provider), storable_text(p.model), p.input_tokens,
-        p.output_tokens, p.cost_usd, postgres::opt_ms(p.started), postgres::ms(p.finished.value_or(now)),
-        storable_text(p.error), p.attempts, postgres::attempts_json(attempts, now), postgres::events_json(events, now));
+        "commit_phase", p.run_id, p.phase_id, p.iteration, detail::item_column(p.item),
+        std::string(to_string(p.status)), storable_text(p.output_text), json, storable_text(p.provider),
+        storable_text(p.model), p.input_tokens, p.output_tokens, p.cost_usd, postgres::opt_ms(p.started),
+        postgres::ms(p.finished.value_or(now)), storable_text(p.error), p.attempts,
+        postgres::attempts_json(attempts, now), postgres::events_json(events, now));
     return {row[0].as<std::int64_t>() == 1, row[1].as<std::int64_t>()};
 }
 
 }  // namespace
 
-result<void> postgres_store::begin_phase(const std::string& run_id, const std::string& phase_id, int iteration,
-                                         std::optional<int> item)
+result<void> postgres_store::begin_phase(const std::string& run_id, const std::string& phase_id,
+                                         int iteration, std::optional<int> item)
 {
     const std::string what = "beginning " + phase_label(run_id, phase_id, iteration, item);
     if (auto bad = detail::check_instance_key(iteration, item, what))
@@ -75,7 +77,8 @@ result<void> postgres_store::begin_phase(const std::string& run_id, const std::s
     });
 }
 
-result<std::int64_t> postgres_store::commit_phase(const phase_record& p, const std::vector<event_record>& events,
+result<std::int64_t> postgres_store::commit_phase(const phase_record& p,
+                                                  const std::vector<event_record>& events,
                                                   const std::vector<attempt_record>& attempts)
 {
     const std::string what = "committing " + phase_label(p.run_id, p.phase_id, p.iteration, p.item);
@@ -107,13 +110,14 @@ result<std::vector<phase_record>> postgres_store::get_phases(const std::string& 
                        });
 }
 
-result<phase_record> postgres_store::get_phase(const std::string& run_id, const std::string& phase_id, int iteration,
-                                               std::optional<int> item)
+result<phase_record> postgres_store::get_phase(const std::string& run_id, const std::string& phase_id,
+                                               int iteration, std::optional<int> item)
 {
     std::lock_guard lock(impl_->mutex);
     const auto label = phase_label(run_id, phase_id, iteration, item);
     return impl_->read("reading " + label, [&](pqxx::transaction_base& txn) -> result<phase_record> {
-        const auto rows = txn.exec_prepared("get_phase", run_id, phase_id, iteration, detail::item_column(item));
+        const auto rows =
+            txn.exec_prepared("get_phase", run_id, phase_id, iteration, detail::item_column(item));
         if (rows.empty())
             return impl_->fail(persistence_errc::not_found, "no " + label);
         return read_phase(rows[0]);
@@ -133,12 +137,13 @@ result<void> postgres_store::copy_phases(const std::string& from_run, const std:
                 return impl_->fail(persistence_errc::not_found, what + ": no " + run_label(*run));
         for (const auto& phase_id : phase_ids)
         {
-            const auto completed = txn.exec_prepared1("count_completed", from_run, phase_id)[0].as<std::int64_t>();
+            const auto completed =
+                txn.exec_prepared1("count_completed", from_run, phase_id)[0].as<std::int64_t>();
             const auto copied = txn.exec_prepared("copy_phase", from_run, to_run, phase_id).affected_rows();
             if (static_cast<std::int64_t>(copied) != completed)  // a completed target instance stayed
-                return impl_->fail(persistence_errc::invalid_state, what + ": " + run_label(to_run) +
-                                                                        " already has completed instances of phase '" +
-                                                                        phase_id + "'");
+                return impl_->fail(persistence_errc::invalid_state,
+                                   what + ": " + run_label(to_run) +
+                                       " already has completed instances of phase '" + phase_id + "'");
             txn.exec_prepared("copy_attempts", from_run, to_run, phase_id);
         }
         return {};

@@ -66,7 +66,8 @@ struct lease_holder
     std::optional<std::int64_t> heartbeat_age_ms;
 };
 
-result<lease_holder> holder_of(postgres_store::impl& s, pqxx::transaction_base& txn, const std::string& run_id)
+result<lease_holder> holder_of(postgres_store::impl& s, pqxx::transaction_base& txn,
+                               const std::string& run_id)
 {
     const auto rows = txn.exec_prepared("lease_holder", run_id, s.clock_ms());
     if (rows.empty())
@@ -85,15 +86,18 @@ result<run_record> postgres_store::create_run(run_record run)
     if (auto bad = detail::prepare_new_run(run, now))
         return impl_->fail(persistence_errc::invalid_argument, *bad);
     std::lock_guard lock(impl_->mutex);
-    return impl_->write_single("creating " + run_label(run.id), [&](pqxx::transaction_base& txn) -> result<run_record> {
-        const auto row = txn.exec_prepared1(
-            "create_run", run.id, storable_text(run.workflow), storable_text(run.definition), run.definition_hash,
-            detail::dump_json(run.inputs), storable_text(run.mix), std::string(to_string(run.status)),
-            storable_text(run.error), postgres::or_null(storable_text(run.owner)), impl_->clock_ms(), postgres::ms(now),
-            postgres::opt_ms(run.finished), detail::dump_json(run.options), run.parent_run_id, run.parent_phase);
-        run.heartbeat = postgres::opt_time(row[0]);
-        return run;
-    });
+    return impl_->write_single(
+        "creating " + run_label(run.id), [&](pqxx::transaction_base& txn) -> result<run_record> {
+            const auto row = txn.exec_prepared1(
+                "create_run", run.id, storable_text(run.workflow), storable_text(run.definition),
+                run.definition_hash, detail::dump_json(run.inputs), storable_text(run.mix),
+                std::string(to_string(run.status)), storable_text(run.error),
+                postgres::or_null(storable_text(run.owner)), impl_->clock_ms(), postgres::ms(now),
+                postgres::opt_ms(run.finished), detail::dump_json(run.options), run.parent_run_id,
+                run.parent_phase);
+            run.heartbeat = postgres::opt_time(row[0]);
+            return run;
+        });
 }
 
 result<run_record> postgres_store::get_run(const std::string& run_id)
@@ -107,17 +111,19 @@ result<std::vector<run_record>> postgres_store::list_runs(const run_filter& filt
 {
     std::lock_guard lock(impl_->mutex);
     return impl_->read("listing runs", [&](pqxx::transaction_base& txn) -> result<std::vector<run_record>> {
-        const auto status =
-            filter.status ? std::optional<std::string>(to_string(*filter.status)) : std::optional<std::string>();
+        const auto status = filter.status ? std::optional<std::string>(to_string(*filter.status))
+                                          : std::optional<std::string>();
         const auto limit = static_cast<std::int64_t>(std::min<std::size_t>(filter.limit, INT64_MAX));
         std::vector<run_record> out;
-        for (const auto& row : txn.exec_prepared("list_runs", status, filter.workflow, limit, filter.before_id))
+        for (const auto& row :
+             txn.exec_prepared("list_runs", status, filter.workflow, limit, filter.before_id))
             out.push_back(read_run(row));
         return out;
     });
 }
 
-result<void> postgres_store::set_run_status(const std::string& run_id, run_status status, const std::string& error)
+result<void> postgres_store::set_run_status(const std::string& run_id, run_status status,
+                                            const std::string& error)
 {
     std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
@@ -129,8 +135,8 @@ result<void> postgres_store::set_run_status(const std::string& run_id, run_statu
 result<void> postgres_store::set_run_mix(const std::string& run_id, const std::string& mix)
 {
     std::lock_guard lock(impl_->mutex);
-    return update_run(*impl_, "setting the mix of " + run_label(run_id), run_id, "set_run_mix", storable_text(mix),
-                      postgres::ms(impl_->now()));
+    return update_run(*impl_, "setting the mix of " + run_label(run_id), run_id, "set_run_mix",
+                      storable_text(mix), postgres::ms(impl_->now()));
 }
 
 result<void> postgres_store::set_run_options(const std::string& run_id, const nlohmann::json& options)
@@ -161,8 +167,8 @@ result<run_record> postgres_store::acquire_lease(const std::string& run_id, cons
                 return std::move(holder).error();
             return impl_->fail(persistence_errc::lease_held,
                                run_label(run_id) + " is owned by " + holder->owner + " (last heartbeat " +
-                                   std::to_string(holder->heartbeat_age_ms.value_or(0)) + " ms ago, lease ttl " +
-                                   std::to_string(ttl.count()) + " ms)");
+                                   std::to_string(holder->heartbeat_age_ms.value_or(0)) +
+                                   " ms ago, lease ttl " + std::to_string(ttl.count()) + " ms)");
         }
         return get_run_in(*impl_, txn, run_id);
     });
@@ -173,32 +179,35 @@ result<void> postgres_store::renew_lease(const std::string& run_id, const std::s
     std::lock_guard lock(impl_->mutex);
     // The heartbeat every few seconds: one autocommit statement (the read after it only explains
     // a refusal).
-    return impl_->write_single("renewing the lease of " + run_label(run_id), [&](pqxx::transaction_base& txn) -> result<void> {
-        if (txn.exec_prepared("renew_lease", run_id, storable_text(owner), impl_->clock_ms()).affected_rows() == 1)
-            return {};
-        auto holder = holder_of(*impl_, txn, run_id);
-        if (!holder)
-            return std::move(holder).error();
-        return impl_->fail(persistence_errc::lease_held, run_label(run_id) + " is no longer owned by " + owner +
-                                                             " (owner now: " +
-                                                             (holder->owner.empty() ? "nobody" : holder->owner) + ")");
-    });
+    return impl_->write_single(
+        "renewing the lease of " + run_label(run_id), [&](pqxx::transaction_base& txn) -> result<void> {
+            if (txn.exec_prepared("renew_lease", run_id, storable_text(owner), impl_->clock_ms())
+                    .affected_rows() == 1)
+                return {};
+            auto holder = holder_of(*impl_, txn, run_id);
+            if (!holder)
+                return std::move(holder).error();
+            return impl_->fail(persistence_errc::lease_held,
+                               run_label(run_id) + " is no longer owned by " + owner + " (owner now: " +
+                                   (holder->owner.empty() ? "nobody" : holder->owner) + ")");
+        });
 }
 
 result<void> postgres_store::release_lease(const std::string& run_id, const std::string& owner)
 {
     std::lock_guard lock(impl_->mutex);
-    return impl_->write("releasing the lease of " + run_label(run_id), [&](pqxx::transaction_base& txn) -> result<void> {
-        if (txn.exec_prepared("release_lease", run_id, storable_text(owner)).affected_rows() == 1)
-            return {};
-        auto holder = holder_of(*impl_, txn, run_id);
-        if (!holder)
-            return std::move(holder).error();
-        if (holder->owner.empty())
-            return {};
-        return impl_->fail(persistence_errc::lease_held,
-                           run_label(run_id) + " is owned by " + holder->owner + ", not " + owner);
-    });
+    return impl_->write(
+        "releasing the lease of " + run_label(run_id), [&](pqxx::transaction_base& txn) -> result<void> {
+            if (txn.exec_prepared("release_lease", run_id, storable_text(owner)).affected_rows() == 1)
+                return {};
+            auto holder = holder_of(*impl_, txn, run_id);
+            if (!holder)
+                return std::move(holder).error();
+            if (holder->owner.empty())
+                return {};
+            return impl_->fail(persistence_errc::lease_held,
+                               run_label(run_id) + " is owned by " + holder->owner + ", not " + owner);
+        });
 }
 
 }  // namespace ep::persistence

@@ -40,12 +40,12 @@ std::string with_connect_timeout(const std::string& uri)
 
 postgres_store::impl::impl(std::string u, store_options o)
     : uri(std::move(u)), label(redact_store_uri(uri)), options(std::move(o))
-{
-}
+{}
 
 std::optional<std::int64_t> postgres_store::impl::clock_ms() const
 {
-    return options.clock ? std::optional<std::int64_t>(options.clock().time_since_epoch().count()) : std::nullopt;
+    return options.clock ? std::optional<std::int64_t>(options.clock().time_since_epoch().count())
+                         : std::nullopt;
 }
 
 store_error postgres_store::impl::fail(persistence_errc code, const std::string& what) const
@@ -55,8 +55,10 @@ store_error postgres_store::impl::fail(persistence_errc code, const std::string&
 
 store_error postgres_store::impl::fail(const std::exception& e, const std::string& what)
 {
-    store_error err(make_error_code(persistence_errc::io_error), label + ": " + what + ": " + first_line(e.what()));
-    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr && !sql->sqlstate().empty())
+    store_error err(make_error_code(persistence_errc::io_error),
+                    label + ": " + what + ": " + first_line(e.what()));
+    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+        sql != nullptr && !sql->sqlstate().empty())
     {
         const auto& state = sql->sqlstate();
         err.code = make_error_code(classify_postgres_error(state));
@@ -101,8 +103,10 @@ result<void> postgres_store::impl::ensure_connected()
         c->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
         // application_name 'ep' unless the URI names the connections itself.
-        std::string session = uri.find("application_name=") == std::string::npos ? "SET application_name = 'ep';" : "";
-        session += " SET client_encoding = 'UTF8'; SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
+        std::string session =
+            uri.find("application_name=") == std::string::npos ? "SET application_name = 'ep';" : "";
+        session += " SET client_encoding = 'UTF8'; SET lock_timeout = " +
+                   std::to_string(options.busy_timeout.count()) + ";";
         if (options.sync == durability::full)
             session += " SET synchronous_commit = on;";
         if (options.read_only)
@@ -114,8 +118,9 @@ result<void> postgres_store::impl::ensure_connected()
             encoding = setup.exec1("SHOW server_encoding")[0].as<std::string>();
         }
         if (encoding != "UTF8" && encoding != "SQL_ASCII")
-            return fail(persistence_errc::io_error, "the database's encoding is " + encoding +
-                                                        "; EP needs a UTF8 database (CREATE DATABASE … ENCODING 'UTF8')");
+            return fail(persistence_errc::io_error,
+                        "the database's encoding is " + encoding +
+                            "; EP needs a UTF8 database (CREATE DATABASE … ENCODING 'UTF8')");
         for (const auto& st : postgres::prepared_statements())
             c->prepare(st.name, st.sql);
         conn = std::move(c);
@@ -125,7 +130,8 @@ result<void> postgres_store::impl::ensure_connected()
     {
         // libpq reports a failed login without a SQLSTATE: its words are all there is.
         const auto why = first_line(e.what());
-        const bool no_database = why.find("database \"") != std::string::npos && why.find("does not exist") != std::string::npos;
+        const bool no_database =
+            why.find("database \"") != std::string::npos && why.find("does not exist") != std::string::npos;
         return fail(no_database ? persistence_errc::not_found : persistence_errc::io_error,
                     "cannot connect to the database: " + why);
     }
@@ -154,8 +160,10 @@ int read_schema_version(pqxx::transaction_base& txn)
 store_error too_new(const postgres_store::impl& s, int version)
 {
     return s.fail(persistence_errc::schema_too_new,
-                  "schema version " + std::to_string(version) + " was written by a newer EP (this build supports up to " +
-                      std::to_string(postgres::latest_schema_version()) + "); upgrade EP. Nothing was changed");
+                  "schema version " + std::to_string(version) +
+                      " was written by a newer EP (this build supports up to " +
+                      std::to_string(postgres::latest_schema_version()) +
+                      "); upgrade EP. Nothing was changed");
 }
 
 // Read-only stores never migrate: they only say why they cannot be used.
@@ -164,8 +172,9 @@ result<void> check_readable(postgres_store::impl& s)
     return s.read("reading the schema version", [&](pqxx::transaction_base& txn) -> result<void> {
         const int version = read_schema_version(txn);
         if (version == 0)
-            return s.fail(persistence_errc::not_found, "no EP run store here (no table ep_schema_version in the "
-                                                       "connection's search path)");
+            return s.fail(persistence_errc::not_found,
+                          "no EP run store here (no table ep_schema_version in the "
+                          "connection's search path)");
         if (version > postgres::latest_schema_version())
             return too_new(s, version);
         if (version < postgres::latest_schema_version())
@@ -199,8 +208,7 @@ result<void> migrate(postgres_store::impl& s)
                     u.exec("SELECT pg_advisory_unlock(" + std::to_string(postgres::migration_lock_key) + ")");
                 }
                 catch (...)  // a lost connection releases the lock itself
-                {
-                }
+                {}
             }
         } unlock{*s.conn};
 
@@ -209,9 +217,10 @@ result<void> migrate(postgres_store::impl& s)
         if (version > postgres::latest_schema_version())
             return too_new(s, version);
         if (txn.exec1("SELECT current_schema() IS NULL")[0].as<bool>())
-            return s.fail(persistence_errc::io_error,
-                          "no schema to create EP's tables in: the connection's search_path names no existing "
-                          "schema");
+            return s.fail(
+                persistence_errc::io_error,
+                "no schema to create EP's tables in: the connection's search_path names no existing "
+                "schema");
         for (const auto& m : postgres::migrations())
         {
             if (m.version <= version)
@@ -231,7 +240,10 @@ result<void> migrate(postgres_store::impl& s)
 
 }  // namespace
 
-int postgres_store::schema_version() noexcept { return postgres::latest_schema_version(); }
+int postgres_store::schema_version() noexcept
+{
+    return postgres::latest_schema_version();
+}
 
 postgres_store::postgres_store(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
 postgres_store::~postgres_store()
@@ -239,7 +251,8 @@ postgres_store::~postgres_store()
     impl_->batch.reset();  // before the connection it runs on
 }
 
-result<std::unique_ptr<postgres_store>> postgres_store::open(const std::string& uri, const store_options& options)
+result<std::unique_ptr<postgres_store>> postgres_store::open(const std::string& uri,
+                                                             const store_options& options)
 {
     auto s = std::make_unique<impl>(uri, options);
     if (auto r = s->ensure_connected(); !r)

@@ -19,12 +19,12 @@ struct postgres_store::impl
 {
     impl(std::string u, store_options o);
 
-    std::string uri;       // as given: may hold a password; only libpq sees it
-    std::string label;     // redact_store_uri(uri): what messages show
+    std::string uri;    // as given: may hold a password; only libpq sees it
+    std::string label;  // redact_store_uri(uri): what messages show
     store_options options;
     std::unique_ptr<pqxx::connection> conn;  // null until connected, and after a lost connection
-    std::mutex mutex;      // serialises every public call (one connection, one user at a time)
-    std::unique_ptr<pqxx::work> batch;       // the open group commit, if any
+    std::mutex mutex;                   // serialises every public call (one connection, one user at a time)
+    std::unique_ptr<pqxx::work> batch;  // the open group commit, if any
     std::optional<store_error> batch_failure;  // why the open group commit can no longer commit
 
     /// Between begin_batch and end_batch (even once the batch's transaction is gone).
@@ -87,7 +87,8 @@ auto postgres_store::impl::in_batch(const std::string& what, F&& body)
 }
 
 template <class F>
-auto postgres_store::impl::write(const std::string& what, F&& body) -> std::invoke_result_t<F, pqxx::transaction_base&>
+auto postgres_store::impl::write(const std::string& what, F&& body)
+    -> std::invoke_result_t<F, pqxx::transaction_base&>
 {
     if (in_group_commit())
         return in_batch(what, std::forward<F>(body));
@@ -110,7 +111,8 @@ auto postgres_store::impl::write(const std::string& what, F&& body) -> std::invo
 }
 
 template <class F>
-auto postgres_store::impl::read(const std::string& what, F&& body) -> std::invoke_result_t<F, pqxx::transaction_base&>
+auto postgres_store::impl::read(const std::string& what, F&& body)
+    -> std::invoke_result_t<F, pqxx::transaction_base&>
 {
     if (in_group_commit())
         return in_batch(what, std::forward<F>(body));
@@ -140,17 +142,27 @@ namespace postgres {
 #define EP_PG_NOW(param) "COALESCE(" param "::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)"
 
 /// Column readers for rows of libpqxx results.
-inline std::string text_of(const pqxx::field& f) { return f.is_null() ? std::string() : f.as<std::string>(); }
+inline std::string text_of(const pqxx::field& f)
+{
+    return f.is_null() ? std::string() : f.as<std::string>();
+}
 inline std::optional<timestamp> opt_time(const pqxx::field& f)
 {
-    return f.is_null() ? std::nullopt : std::optional<timestamp>(timestamp(std::chrono::milliseconds(f.as<std::int64_t>())));
+    return f.is_null() ? std::nullopt
+                       : std::optional<timestamp>(timestamp(std::chrono::milliseconds(f.as<std::int64_t>())));
 }
-inline timestamp time(const pqxx::field& f) { return timestamp(std::chrono::milliseconds(f.as<std::int64_t>(0))); }
+inline timestamp time(const pqxx::field& f)
+{
+    return timestamp(std::chrono::milliseconds(f.as<std::int64_t>(0)));
+}
 inline std::optional<std::int64_t> opt_ms(const std::optional<timestamp>& t)
 {
     return t ? std::optional<std::int64_t>(t->time_since_epoch().count()) : std::nullopt;
 }
-inline std::int64_t ms(timestamp t) { return t.time_since_epoch().count(); }
+inline std::int64_t ms(timestamp t)
+{
+    return t.time_since_epoch().count();
+}
 /// NULL for an empty string (nullable text columns such as runs.owner).
 inline std::optional<std::string> or_null(const std::string& s)
 {

@@ -14,16 +14,16 @@ namespace ep::persistence {
 
 enum class persistence_errc
 {
-    not_found = 1,   // no such run / phase / database file (read-only open)
-    schema_too_new,  // the database was written by a newer EP; we refuse to touch it
-    corrupt,         // not a database, or a malformed one (integrity_check failed)
-    read_only,       // the file, its directory or the connection is read-only
-    disk_full,       // SQLITE_FULL (or the configured max_page_count); the transaction was rolled back
-    busy,            // another connection held the lock longer than the busy timeout
-    lease_held,      // another live owner holds the run's lease
-    invalid_state,   // the request contradicts stored state (e.g. re-running a completed phase)
-    invalid_argument,// a record is missing a required field
-    io_error,        // any other SQLite or file-system failure (see store_error::cause)
+    not_found = 1,     // no such run / phase / database file (read-only open)
+    schema_too_new,    // the database was written by a newer EP; we refuse to touch it
+    corrupt,           // not a database, or a malformed one (integrity_check failed)
+    read_only,         // the file, its directory or the connection is read-only
+    disk_full,         // SQLITE_FULL (or the configured max_page_count); the transaction was rolled back
+    busy,              // another connection held the lock longer than the busy timeout
+    lease_held,        // another live owner holds the run's lease
+    invalid_state,     // the request contradicts stored state (e.g. re-running a completed phase)
+    invalid_argument,  // a record is missing a required field
+    io_error,          // any other SQLite or file-system failure (see store_error::cause)
 };
 
 /// The category of persistence_errc ("ep.persistence").
@@ -66,8 +66,7 @@ struct store_error
     store_error() = default;
     store_error(boost::system::error_code c, std::string msg, boost::system::error_code why = {})
         : code(c), cause(why), message(std::move(msg))
-    {
-    }
+    {}
 
     boost::system::error_code code;
     boost::system::error_code cause;
@@ -88,5 +87,4 @@ using result = boost::system::result<T, store_error>;
 
 template <>
 struct boost::system::is_error_code_enum<ep::persistence::persistence_errc> : std::true_type
-{
-};
+{};

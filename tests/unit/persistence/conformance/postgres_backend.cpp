@@ -39,7 +39,8 @@ std::optional<std::string> postgres_server_uri(std::string& why)
         return uri;
     why = read_first_line(std::string(state) + "/skip");
     if (why.empty())
-        why = std::string("no PostgreSQL server: ") + state + "/uri is missing (did pg_cluster.sh start run?)";
+        why =
+            std::string("no PostgreSQL server: ") + state + "/uri is missing (did pg_cluster.sh start run?)";
     return std::nullopt;
 }
 
@@ -48,10 +49,12 @@ std::string with_parameter(const std::string& uri, const std::string& parameter)
     return uri + (uri.find('?') == std::string::npos ? "?" : "&") + parameter;
 }
 
-postgres_schema::postgres_schema(const std::string& server_uri, const std::string& test_id) : server_(server_uri)
+postgres_schema::postgres_schema(const std::string& server_uri, const std::string& test_id)
+    : server_(server_uri)
 {
     // Identifiers are at most 63 bytes: a short hash of the test's id keeps them unique.
-    name_ = "ep_t" + std::to_string(::getpid()) + "_" + std::to_string(std::hash<std::string>{}(test_id) % 1000000007);
+    name_ = "ep_t" + std::to_string(::getpid()) + "_" +
+            std::to_string(std::hash<std::string>{}(test_id) % 1000000007);
     uri_ = with_parameter(server_, "options=-csearch_path%3D" + name_);
     pqxx::connection c(server_);
     pqxx::nontransaction n(c);
@@ -101,8 +104,9 @@ public:
         schema_.exec("CREATE FUNCTION ep_test_fail_" + type +
                      "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.type = '" + type +
                      "' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;"
-                     " CREATE TRIGGER ep_test_fail_" + type + " BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION ep_test_fail_" +
-                     type + "()");
+                     " CREATE TRIGGER ep_test_fail_" +
+                     type + " BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION ep_test_fail_" + type +
+                     "()");
     }
 
 private:

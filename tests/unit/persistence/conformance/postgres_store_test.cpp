@@ -91,11 +91,17 @@ TEST_F(postgres_store_test, a_password_in_the_uri_is_never_in_a_message)
     ASSERT_TRUE(s) << s.error().to_string();
     const auto id = (*s)->create_run(make_run()).value().id;
     ASSERT_TRUE((*s)->commit_phase(make_phase(id, "design"), make_events("design", 2)));
-    auto dup = (*s)->create_run([&] { auto r2 = make_run(); r2.id = id; return r2; }());
+    auto dup = (*s)->create_run([&] {
+        auto r2 = make_run();
+        r2.id = id;
+        return r2;
+    }());
     ASSERT_FALSE(dup);
     EXPECT_EQ(dup.error().message.find(secret), std::string::npos) << dup.error().message;
     for (const char* table : {"runs", "phases", "attempts", "events", "ep_schema_version"})
-        EXPECT_EQ(query(std::string("SELECT count(*) FROM ") + table + " t WHERE t::text LIKE '%" + secret + "%'"), "0")
+        EXPECT_EQ(
+            query(std::string("SELECT count(*) FROM ") + table + " t WHERE t::text LIKE '%" + secret + "%'"),
+            "0")
             << table;
 }
 
@@ -114,7 +120,8 @@ TEST_F(postgres_store_test, a_fresh_database_is_migrated_once_by_concurrent_open
         t.join();
     EXPECT_EQ(opened.load(), 4);
     EXPECT_EQ(query("SELECT count(*) FROM ep_schema_version"), "1");
-    EXPECT_EQ(query("SELECT version FROM ep_schema_version"), std::to_string(postgres::latest_schema_version()));
+    EXPECT_EQ(query("SELECT version FROM ep_schema_version"),
+              std::to_string(postgres::latest_schema_version()));
     EXPECT_EQ(query("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"), "5");
 }
 
@@ -258,15 +265,15 @@ TEST(postgres_text, valid_utf8_is_kept_and_everything_else_becomes_a_replacement
     const text_case cases[] = {
         {"plain ascii", "plain ascii"},
         {"é ✓ 😀 \xF4\x8F\xBF\xBF", "é ✓ 😀 \xF4\x8F\xBF\xBF"},  // up to U+10FFFF
-        {std::string("a\0b", 3), "a" + fffd + "b"},                // NUL
-        {"\xff", fffd},                                           // not a lead byte
-        {"x\xc3", "x" + fffd},                                    // cut at the end
-        {"\xc3(", fffd + "("},                                    // bad continuation
-        {"\xc0\xaf", fffd + fffd},                                // overlong '/'
-        {"\xe0\x80\xaf", fffd + fffd + fffd},                     // overlong, 3 bytes
-        {"\xed\xa0\x80", fffd + fffd + fffd},                     // a surrogate
-        {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd},          // above U+10FFFF
-        {"ok\xe2\x9c", "ok" + fffd + fffd},                       // a 3-byte sequence cut short
+        {std::string("a\0b", 3), "a" + fffd + "b"},            // NUL
+        {"\xff", fffd},                                        // not a lead byte
+        {"x\xc3", "x" + fffd},                                 // cut at the end
+        {"\xc3(", fffd + "("},                                 // bad continuation
+        {"\xc0\xaf", fffd + fffd},                             // overlong '/'
+        {"\xe0\x80\xaf", fffd + fffd + fffd},                  // overlong, 3 bytes
+        {"\xed\xa0\x80", fffd + fffd + fffd},                  // a surrogate
+        {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd},       // above U+10FFFF
+        {"ok\xe2\x9c", "ok" + fffd + fffd},                    // a 3-byte sequence cut short
         {"", ""},
     };
     for (const auto& c : cases)
