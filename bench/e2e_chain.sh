@@ -35,6 +35,7 @@ read -r -a extra_run_args <<<"${EP_BENCH_RUN_ARGS:-}"
 
 work=""         # the temp dir; everything the bench creates lives in it
 nginx_pid=""    # the nginx master, a child of this script
+watchdog_pid="" # see start_watchdog
 port=""
 
 die()
@@ -59,15 +60,12 @@ check_prerequisites()
     ((BASH_VERSINFO[0] >= 5)) || die "needs bash >= 5 (EPOCHREALTIME)"
 }
 
+# Stops nginx (gracefully, then fast: its master takes the workers down) and removes the temp dir.
 cleanup()
 {
+    [[ -z "$watchdog_pid" ]] || kill "$watchdog_pid" 2>/dev/null || true
     if [[ -n "$nginx_pid" ]] && kill -0 "$nginx_pid" 2>/dev/null; then
-        kill -QUIT "$nginx_pid" 2>/dev/null || true   # graceful: workers finish, sockets close
-        for _ in $(seq 50); do
-            kill -0 "$nginx_pid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill -KILL "$nginx_pid" 2>/dev/null || true
+        stop_nginx QUIT || stop_nginx TERM || stop_nginx KILL || true
         wait "$nginx_pid" 2>/dev/null || true
     fi
     if [[ -n "$work" && -d "$work" ]]; then
@@ -77,6 +75,31 @@ cleanup()
             rm -rf "$work"
         fi
     fi
+}
+
+stop_nginx()   # $1 = signal; true once the master has exited (within ~2 s)
+{
+    kill -"$1" "$nginx_pid" 2>/dev/null || return 0
+    local _
+    for _ in $(seq 40); do
+        kill -0 "$nginx_pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# Should this script die without running its EXIT trap (SIGKILL; a signal bash lost), a
+# watchdog still stops nginx and removes the temp dir. It polls once a second: negligible load.
+start_watchdog()
+{
+    local parent=$$ pid="$nginx_pid" dir="$work" keep="${EP_BENCH_KEEP:-0}"
+    (
+        trap - EXIT INT TERM
+        while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+        kill -TERM "$pid" 2>/dev/null || true
+        [[ "$keep" == 1 ]] || { sleep 1; rm -rf "$dir"; }
+    ) </dev/null >/dev/null 2>&1 &
+    watchdog_pid=$!
 }
 
 make_work_dir()
@@ -289,7 +312,7 @@ check_routing()
     local out
     out="$(env "${ep_env[@]}" "$ep_run" --explain "$work/chain1.yaml" --config D 2>&1)" ||
         die "ep-run --explain failed:"$'\n'"$out"
-    grep -q "openai" <<<"$out" || die "the chain does not route to openai under --config D:"$'\n'"$out"
+    grep -qE '^ +chosen +openai/' <<<"$out" || die "the chain does not route to openai under --config D:"$'\n'"$out"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -297,7 +320,8 @@ check_routing()
 # ---------------------------------------------------------------------------------------------
 
 # The request body EP sends for a phase, near enough: model, system + user message, streaming
-# with usage. curl sends it N times on one connection (N URLs in one invocation reuse it).
+# with usage. curl sends it N times on one connection (N URLs in one invocation reuse it), and
+# once in an invocation of its own: its start-up, subtracted as for ep-run.
 write_curl_request()
 {
     cat >"$work/request.json" <<'EOF'
@@ -306,33 +330,38 @@ EOF
     local url="http://127.0.0.1:$port/v1/chat/completions" i
     : >"$work/curl.args"
     for ((i = 0; i < phases; i++)); do
-        printf 'url = "%s"\n' "$url" >>"$work/curl.args"
+        printf 'url = "%s"\noutput = "/dev/null"\n' "$url" >>"$work/curl.args"   # -o binds to one URL
     done
+    head -2 "$work/curl.args" >"$work/curl1.args"
 }
 
-# Sets curl_call_us (mean time_total per call) and curl_connects (sum of num_connects).
-measure_curl()
+# One curl invocation: $1 calls, the URLs in config file $2. Sets run_wall_us, run_cpu_us (as
+# timed_command) and curl_transfer_us (mean of curl's own time_total); fails the bench unless
+# every call answered 200 and all went over one connection.
+curl_burst()
 {
-    curl -sS --no-buffer -X POST -H "Content-Type: application/json" -H "Authorization: Bearer dummy" \
-        -A "ep-bench-curl" --data-binary @"$work/request.json" -K "$work/curl.args" \
-        -o /dev/null -w '%{http_code} %{time_total} %{num_connects}\n' >"$work/curl.out" ||
-        die "curl failed (see $work/curl.out)"
-    read -r curl_call_us curl_connects curl_bad < <(awk '
+    local calls="$1" args="$2" bad connects
+    timed_command curl -sS --no-buffer -X POST -H "Content-Type: application/json" \
+        -H "Authorization: Bearer dummy" -A "ep-bench-curl" --data-binary @"$work/request.json" \
+        -K "$args" -w '%{http_code} %{time_total} %{num_connects}\n'
+    ((run_rc == 0)) || die "curl exited $run_rc: $(tail -3 "$work/last.err")"
+    [[ "$(wc -l <"$work/last.out")" == "$calls" ]] || die "curl made $(wc -l <"$work/last.out") calls, not $calls"
+    read -r curl_transfer_us connects bad < <(awk '
         { t += $2; c += $3; n++; if ($1 != 200) bad++ }
-        END { printf "%.1f %d %d\n", t / n * 1e6, c, bad + 0 }' "$work/curl.out")
-    [[ "$curl_bad" == 0 ]] || die "curl: $curl_bad calls did not answer 200"
-    [[ "$(wc -l <"$work/curl.out")" == "$phases" ]] || die "curl made $(wc -l <"$work/curl.out") calls, not $phases"
+        END { printf "%.1f %d %d\n", t / n * 1e6, c, bad + 0 }' "$work/last.out")
+    [[ "$bad" == 0 ]] || die "curl: $bad calls did not answer 200"
+    [[ "$connects" == 1 ]] || die "curl opened $connects connections for $calls calls, not one"
 }
 
-# Runs ep-run with the bench environment. Sets run_wall_us, run_cpu_us (user+sys of the whole
-# process: every thread, from the shell's `time`), run_rc. Output goes to $work/last.{out,err}.
-timed_ep_run()
+# Runs "$@"; sets run_wall_us, run_cpu_us (user+sys of the process and all its threads, from the
+# shell's `time`, i.e. getrusage of the waited child) and run_rc. Output: $work/last.{out,err}.
+timed_command()
 {
     local t0 t1 cpu TIMEFORMAT='%3R %3U %3S'
     run_rc=0
     t0=$EPOCHREALTIME
     {
-        time env "${ep_env[@]}" "$ep_run" "$@" >"$work/last.out" 2>"$work/last.err"
+        time "$@" >"$work/last.out" 2>"$work/last.err"
     } 2>"$work/last.time" || run_rc=$?
     t1=$EPOCHREALTIME
     run_wall_us=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1e6 }')
@@ -340,7 +369,12 @@ timed_ep_run()
     run_cpu_us=$(awk -v s="$cpu" 'BEGIN { split(s, p, " "); printf "%.0f", (p[2] + p[3]) * 1e6 }')
 }
 
-run_chain()   # $1 = workflow, $2 = expected phases; fails the bench on a failed run
+timed_ep_run()
+{
+    timed_command env "${ep_env[@]}" "$ep_run" "$@"
+}
+
+run_chain()   # $1 = workflow; fails the bench on a failed run
 {
     timed_ep_run "$1" --config D --quiet --db "$work/store/runs.db" "${extra_run_args[@]}"
     if ((run_rc != 0)); then
@@ -377,28 +411,35 @@ newest_run_id()
     awk 'NR > 1 && $1 ~ /^[0-9A-Za-z_-]+$/ { print $1; exit }'
 }
 
-# One round: curl burst, chain run, start-up run, validate. Appends a row to $work/rounds.tsv.
+# The figures of one round, in the column order of rounds.tsv (print_report reads them by name).
+readonly round_columns=(curl_call curl_transfer curl_cpu ep_wall_per_phase ep_phase overhead ratio
+    cpu_per_phase cpu_phase chain_ms start_ms validate_ms curl_start_ms connections max_per_connection)
+
+# One round: curl (1 call, then N calls), chain run, start-up run, validate. Appends a row to
+# $work/rounds.tsv. Per-call and per-phase figures subtract start-up the same way for both
+# clients: (wall of N calls - wall of 1 call) / (N - 1), so neither pays for its process start.
 run_round()
 {
-    local round="$1" before
-    local requests conns max_per_conn bad
+    local round="$1" before requests conns max_per_conn bad
 
+    curl_burst 1 "$work/curl1.args"
+    local curl_start_wall=$run_wall_us curl_start_cpu=$run_cpu_us
     before=$(log_lines)
-    measure_curl
+    curl_burst "$phases" "$work/curl.args"
+    local curl_wall=$run_wall_us curl_cpu=$run_cpu_us
     wait_for_log_lines $((before + phases))
     read -r requests conns max_per_conn bad < <(log_slice_summary "$before" "$(log_lines)")
-    ((conns == 1 && curl_connects == 1)) ||
-        die "curl used $conns connections (num_connects $curl_connects): the baseline is not one keep-alive connection"
+    ((conns == 1)) || die "nginx saw $conns connections from one curl invocation: the baseline is not keep-alive"
 
     before=$(log_lines)
-    run_chain "$work/chain.yaml" "$phases"
+    run_chain "$work/chain.yaml"
     local chain_wall=$run_wall_us chain_cpu=$run_cpu_us
     wait_for_log_lines $((before + phases))
     read -r requests conns max_per_conn bad < <(log_slice_summary "$before" "$(log_lines)")
     ((requests == phases && bad == 0)) || die "ep-run sent $requests requests ($bad not 200), expected $phases"
     verify_last_run "$phases"
 
-    run_chain "$work/chain1.yaml" 1
+    run_chain "$work/chain1.yaml"
     local start_wall=$run_wall_us start_cpu=$run_cpu_us
     verify_last_run 1
 
@@ -407,67 +448,79 @@ run_round()
     local validate_wall=$run_wall_us
 
     ((round > 0)) || return 0   # round 0 warms the page cache, the store and nginx
-    awk -v n="$phases" -v raw="$curl_call_us" -v cw="$chain_wall" -v cc="$chain_cpu" \
-        -v sw="$start_wall" -v sc="$start_cpu" -v vw="$validate_wall" \
-        -v conns="$conns" -v mpc="$max_per_conn" 'BEGIN {
-            per_phase = cw / n                       # wall per phase, start-up included
-            marginal = (cw - sw) / (n - 1)           # start-up (a 1-phase run) subtracted
-            printf "%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%d\n",
-                raw, per_phase, marginal, marginal - raw, 100 * marginal / raw,
-                cc / n, (cc - sc) / (n - 1), cw / 1000, sw / 1000, vw / 1000, conns, mpc
+    awk -v n="$phases" -v cw1="$curl_start_wall" -v cwn="$curl_wall" -v cc1="$curl_start_cpu" \
+        -v ccn="$curl_cpu" -v ct="$curl_transfer_us" -v ew1="$start_wall" -v ewn="$chain_wall" \
+        -v ec1="$start_cpu" -v ecn="$chain_cpu" -v vw="$validate_wall" -v conns="$conns" \
+        -v mpc="$max_per_conn" 'BEGIN {
+            raw = (cwn - cw1) / (n - 1)
+            phase = (ewn - ew1) / (n - 1)
+            printf "%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\n",
+                raw, ct, (ccn - cc1) / (n - 1), ewn / n, phase, phase - raw, 100 * phase / raw,
+                ecn / n, (ecn - ec1) / (n - 1), ewn / 1000, ew1 / 1000, vw / 1000, cw1 / 1000, conns, mpc
         }' >>"$work/rounds.tsv"
-    printf '  round %d/%d: curl %.0f us/call, ep-run %.0f us/phase (%d connection(s))\n' \
-        "$round" "$rounds" "$curl_call_us" "$(awk -v a="$chain_wall" -v b="$start_wall" -v n="$phases" \
-        'BEGIN { print (a - b) / (n - 1) }')" "$conns" >&2
+    tail -1 "$work/rounds.tsv" | awk -F'\t' -v r="$round" -v k="$rounds" '{
+        printf "  round %d/%d: curl %.0f us/call, ep-run %.0f us/phase (%.0f %%), %d connection(s)\n",
+            r, k, $1, $5, $7, $14 }' >&2
 }
 
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
 
-# "median min max" of column $1 of rounds.tsv.
+# "median min max" of the column named $1 over the rounds.
 column_stats()
 {
-    cut -f "$1" "$work/rounds.tsv" | sort -g | awk '
+    local i
+    for i in "${!round_columns[@]}"; do
+        [[ "${round_columns[$i]}" == "$1" ]] && break
+    done
+    [[ "${round_columns[$i]}" == "$1" ]] || die "internal: no column $1"
+    cut -f $((i + 1)) "$work/rounds.tsv" | sort -g | awk '
         { v[NR] = $1 }
         END { med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
               printf "%s %s %s\n", med, v[1], v[NR] }'
 }
 
-print_row()   # label, column, unit, decimals
+print_row()   # label, column name, unit, decimals
 {
     local med min max
     read -r med min max < <(column_stats "$2")
-    printf "  %-52s %10.*f %10.*f %10.*f  %s\n" "$1" "$4" "$med" "$4" "$min" "$4" "$max" "$3"
+    printf "  %-58s %9.*f %9.*f %9.*f  %s\n" "$1" "$4" "$med" "$4" "$min" "$4" "$max" "$3"
 }
 
 print_report()
 {
     local fs
-    fs="$(stat -f -c %T "$work/store")"
+    fs="$(df --output=fstype "$work/store" | tail -1)"
     echo
     echo "ep-run end to end: $phases-phase chain against nginx on 127.0.0.1:$port (canned OpenAI SSE)"
-    echo "  binary $ep_run, --config D --quiet ${extra_run_args[*]}, store on $fs ($work/store)"
-    echo "  $rounds rounds after a warm-up, interleaved (curl, chain, 1-phase run, validate)"
+    echo "  binary: $ep_run"
+    echo "  flags:  --config D --quiet${extra_run_args[*]:+ ${extra_run_args[*]}}"
+    echo "  store:  $work/store on $fs (default durability unless the flags say otherwise)"
+    echo "  $rounds rounds after a warm-up, each: curl, $phases-phase run, 1-phase run, --validate"
+    echo "  'start-up subtracted' = (wall of N calls - wall of 1 call) / (N - 1), for curl and ep-run alike"
     echo
-    printf "  %-52s %10s %10s %10s\n" "" median min max
-    print_row "curl: time per call (one keep-alive connection)" 1 us 0
-    print_row "ep-run: wall per phase (run / N)" 2 us 0
-    print_row "ep-run: per phase, start-up subtracted" 3 us 0
-    print_row "overhead per phase (start-up subtracted - curl)" 4 us 0
-    print_row "ratio ep-run per phase / curl per call" 5 % 0
-    print_row "CPU per phase (user+sys, all threads, run / N)" 6 us 0
-    print_row "CPU per phase, start-up subtracted" 7 us 0
-    print_row "ep-run wall, $phases-phase chain" 8 ms 1
-    print_row "ep-run wall, 1-phase chain (start-up)" 9 ms 1
-    print_row "ep-run --validate design-implement-review.yaml" 10 ms 1
-    print_row "TCP connections per $phases-phase run" 11 "" 0
-    print_row "most requests on one connection" 12 "" 0
+    printf "  %-58s %9s %9s %9s\n" "" median min max
+    print_row "curl: per call, start-up subtracted (one connection)" curl_call us 0
+    print_row "curl: its own time_total per call" curl_transfer us 0
+    print_row "ep-run: per phase, start-up subtracted" ep_phase us 0
+    print_row "ep-run: wall per phase (whole run / N)" ep_wall_per_phase us 0
+    print_row "overhead per phase (ep-run per phase - curl per call)" overhead us 0
+    print_row "ratio ep-run per phase / curl per call" ratio % 0
+    print_row "ep-run CPU per phase (user+sys, all threads, run / N)" cpu_per_phase us 0
+    print_row "ep-run CPU per phase, start-up subtracted" cpu_phase us 0
+    print_row "curl CPU per call, start-up subtracted" curl_cpu us 0
+    print_row "ep-run wall, $phases-phase chain" chain_ms ms 1
+    print_row "ep-run wall, 1-phase chain (start-up + 1 phase)" start_ms ms 1
+    print_row "ep-run --validate design-implement-review.yaml" validate_ms ms 1
+    print_row "curl wall, 1 call (start-up + 1 call)" curl_start_ms ms 1
+    print_row "TCP connections per $phases-phase ep-run run" connections "" 0
+    print_row "most requests on one of those connections" max_per_connection "" 0
     echo
     local ratio overhead conns
-    read -r ratio _ _ < <(column_stats 5)
-    read -r overhead _ _ < <(column_stats 4)
-    read -r conns _ _ < <(column_stats 11)
+    read -r ratio _ _ < <(column_stats ratio)
+    read -r overhead _ _ < <(column_stats overhead)
+    read -r conns _ _ < <(column_stats connections)
     printf "summary: ep-run per phase = %.0f %% of a curl call (overhead %.0f us/phase), %.0f TCP connection(s) per %d-phase run (medians of %d rounds)\n" \
         "$ratio" "$overhead" "$conns" "$phases" "$rounds"
 }
@@ -495,6 +548,7 @@ main()
     mkdir -p "$work/store"
     write_sse_body
     start_nginx
+    start_watchdog
     build_ep_env
     write_chain_workflow "$work/chain.yaml" "$phases"
     write_chain_workflow "$work/chain1.yaml" 1
