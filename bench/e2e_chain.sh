@@ -6,15 +6,18 @@
 # Starts a throwaway nginx on 127.0.0.1 that answers POST /v1/chat/completions with a canned
 # OpenAI Chat Completions SSE stream, then runs, in interleaved rounds (this VM's speed drifts
 # 2-3x from minute to minute, so figures are only comparable when taken side by side):
-#   1. curl: N sequential calls on ONE keep-alive connection      -> raw client time per call
-#   2. ep-run on an N-phase chain (--quiet, store on disk)         -> wall, CPU, TCP connections
-#   3. ep-run on a 1-phase chain (same store, same flags)          -> start-up cost to subtract
-#   4. ep-run --validate of the shipped design-implement-review    -> validation wall
-# and prints medians (min, max) over the rounds. Headline: ep-run per phase / curl per call.
+#   1. curl: 1 call, then 5N sequential calls on ONE keep-alive connection -> raw time per call
+#   2. ep-run on an N-phase chain (--quiet, store on disk)      -> wall, CPU, TCP connections
+#   3. ep-run on a 1-phase chain (same store, same flags)       -> start-up cost to subtract
+#   4. ep-run --validate of the shipped design-implement-review -> validation wall
+# and prints medians (min, max) over the rounds. Headline: ep-run per phase / curl per call,
+# both with their process start-up subtracted: (wall of N calls - wall of 1 call) / (N - 1).
 #
 # Knobs (environment):
 #   EP_RUN             ep-run binary (default: build/engine/cli/ep-run, the release preset)
-#   EP_BENCH_PHASES    phases in the chain = curl calls per round (default 200)
+#   EP_BENCH_PHASES    phases in the chain (default 200)
+#   EP_BENCH_CURL_CALLS curl calls per burst (default 5 x phases: curl's start-up varies by
+#                      several ms on a loaded machine, which must not swamp a ~0.3 ms call)
 #   EP_BENCH_ROUNDS    measured rounds (default 7; one unmeasured warm-up round runs first)
 #   EP_BENCH_DIR       where the temp dir (store, nginx files) goes (default $TMPDIR or /tmp);
 #                      the store's file system type is printed, /dev/shm measures without a disk
@@ -28,6 +31,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 readonly root
 readonly phases="${EP_BENCH_PHASES:-200}"
+readonly curl_calls="${EP_BENCH_CURL_CALLS:-$((5 * ${phases//[^0-9]/0}))}"
 readonly rounds="${EP_BENCH_ROUNDS:-7}"
 readonly ep_run="${EP_RUN:-$root/build/engine/cli/ep-run}"
 readonly shipped_workflow="$root/workflows/design-implement-review.yaml"
@@ -52,6 +56,7 @@ check_prerequisites()
 {
     [[ "$phases" =~ ^[0-9]+$ && "$phases" -ge 2 ]] || die "EP_BENCH_PHASES must be an integer >= 2"
     [[ "$rounds" =~ ^[0-9]+$ && "$rounds" -ge 1 ]] || die "EP_BENCH_ROUNDS must be a positive integer"
+    [[ "$curl_calls" =~ ^[0-9]+$ && "$curl_calls" -ge 2 ]] || die "EP_BENCH_CURL_CALLS must be an integer >= 2"
     nginx_bin="$(command -v nginx || true)"
     [[ -z "$nginx_bin" && -x /usr/sbin/nginx ]] && nginx_bin=/usr/sbin/nginx
     [[ -n "$nginx_bin" ]] || die "nginx not found: install it with scripts/setup.sh (Debian nginx-light)"
@@ -329,7 +334,7 @@ write_curl_request()
 EOF
     local url="http://127.0.0.1:$port/v1/chat/completions" i
     : >"$work/curl.args"
-    for ((i = 0; i < phases; i++)); do
+    for ((i = 0; i < curl_calls; i++)); do
         printf 'url = "%s"\noutput = "/dev/null"\n' "$url" >>"$work/curl.args"   # -o binds to one URL
     done
     head -2 "$work/curl.args" >"$work/curl1.args"
@@ -425,9 +430,9 @@ run_round()
     curl_burst 1 "$work/curl1.args"
     local curl_start_wall=$run_wall_us curl_start_cpu=$run_cpu_us
     before=$(log_lines)
-    curl_burst "$phases" "$work/curl.args"
+    curl_burst "$curl_calls" "$work/curl.args"
     local curl_wall=$run_wall_us curl_cpu=$run_cpu_us
-    wait_for_log_lines $((before + phases))
+    wait_for_log_lines $((before + curl_calls))
     read -r requests conns max_per_conn bad < <(log_slice_summary "$before" "$(log_lines)")
     ((conns == 1)) || die "nginx saw $conns connections from one curl invocation: the baseline is not keep-alive"
 
@@ -448,14 +453,14 @@ run_round()
     local validate_wall=$run_wall_us
 
     ((round > 0)) || return 0   # round 0 warms the page cache, the store and nginx
-    awk -v n="$phases" -v cw1="$curl_start_wall" -v cwn="$curl_wall" -v cc1="$curl_start_cpu" \
+    awk -v n="$phases" -v m="$curl_calls" -v cw1="$curl_start_wall" -v cwn="$curl_wall" -v cc1="$curl_start_cpu" \
         -v ccn="$curl_cpu" -v ct="$curl_transfer_us" -v ew1="$start_wall" -v ewn="$chain_wall" \
         -v ec1="$start_cpu" -v ecn="$chain_cpu" -v vw="$validate_wall" -v conns="$conns" \
         -v mpc="$max_per_conn" 'BEGIN {
-            raw = (cwn - cw1) / (n - 1)
+            raw = (cwn - cw1) / (m - 1)
             phase = (ewn - ew1) / (n - 1)
             printf "%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\n",
-                raw, ct, (ccn - cc1) / (n - 1), ewn / n, phase, phase - raw, 100 * phase / raw,
+                raw, ct, (ccn - cc1) / (m - 1), ewn / n, phase, phase - raw, 100 * phase / raw,
                 ecn / n, (ecn - ec1) / (n - 1), ewn / 1000, ew1 / 1000, vw / 1000, cw1 / 1000, conns, mpc
         }' >>"$work/rounds.tsv"
     tail -1 "$work/rounds.tsv" | awk -F'\t' -v r="$round" -v k="$rounds" '{
@@ -497,7 +502,7 @@ print_report()
     echo "  binary: $ep_run"
     echo "  flags:  --config D --quiet${extra_run_args[*]:+ ${extra_run_args[*]}}"
     echo "  store:  $work/store on $fs (default durability unless the flags say otherwise)"
-    echo "  $rounds rounds after a warm-up, each: curl, $phases-phase run, 1-phase run, --validate"
+    echo "  $rounds rounds after a warm-up, each: curl (1 call, then $curl_calls calls), $phases-phase run, 1-phase run, --validate"
     echo "  'start-up subtracted' = (wall of N calls - wall of 1 call) / (N - 1), for curl and ep-run alike"
     echo
     printf "  %-58s %9s %9s %9s\n" "" median min max
