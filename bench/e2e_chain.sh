@@ -399,7 +399,7 @@ verify_last_run()
         die "ep-run --show $run_id failed: $show"
     grep -qE '^status +completed' <<<"$show" || die "run $run_id is not completed:"$'\n'"$(head -30 <<<"$show")"
     local done_count
-    done_count="$(grep -cE '^p[0-9]{3} +completed +openai/' <<<"$show" || true)"
+    done_count="$(grep -cE '^p[0-9]+ +completed +openai/' <<<"$show" || true)"
     [[ "$done_count" == "$count" ]] ||
         die "run $run_id: $done_count of $count phases completed on openai:"$'\n'"$(head -30 <<<"$show")"
     printf -v last 'p%03d' $((count - 1))
