@@ -17,6 +17,7 @@ packages=(
     libcli11-dev                            # ep-run flags
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
+    nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client
 )
 
 missing=()
