@@ -22,6 +22,7 @@ constexpr const char* description = R"(ep-run - run multi-phase LLM workflows wr
   ep-run --resume RUN_ID | --list | --show RUN_ID [--output PHASE [--iteration N] [--item N]]
   ep-run --approve|--reject RUN_ID PHASE [--comment TEXT]
   ep-run --fork RUN_ID --from PHASE [--input KEY=VALUE]... [--config ...]
+  ep-run --models PROVIDER
 
 Credentials come from EP_OPENAI_API_KEY, EP_ANTHROPIC_API_KEY, EP_GEMINI_API_KEY (or a base URL:
 EP_*_BASE_URL; EP_CLAUDE_CLI for the Claude Code CLI); ./.env is read too.
@@ -52,6 +53,14 @@ std::optional<runtime::prepared_workflow> prepare_for_inspection(cli_context& ct
     return std::move(*prepared);
 }
 
+// Problems that do not stop a run (a model outside the catalogue, a broken persona the workflow
+// does not use), as `--explain` shows them: warning: FILE:LINE:COL: …
+void print_warnings(cli_context& ctx, const runtime::prepared_workflow& prepared)
+{
+    for (const auto& w : prepared.routing.warnings.items())
+        ctx.err << "warning: " << w.str() << "\n";
+}
+
 int validate_mode(cli_context& ctx)
 {
     asio::io_context ioc;
@@ -59,6 +68,7 @@ int validate_mode(cli_context& ctx)
     auto prepared = prepare_for_inspection(ctx, rt);
     if (!prepared)
         return 2;
+    print_warnings(ctx, *prepared);
     ctx.out << ctx.options.workflow << ": ok (workflow '" << prepared->spec.name << "', "
             << prepared->graph.size() << " phases in " << prepared->graph.levels().size() << " levels)\n";
     return 0;
@@ -86,7 +96,7 @@ int explain_mode(cli_context& ctx)
     auto prepared = prepare_for_inspection(ctx, rt);
     if (!prepared)
         return 2;
-    const auto explanation = rt.explain(*prepared);
+    const auto explanation = rt.explain(*prepared);  // prints the warnings with the routes
     engine::write_routing_explanation(ctx.out, explanation);
     // An unroutable persona is an input error: the explanation above names what to set.
     return explanation.all_routable() ? 0 : 2;
@@ -109,7 +119,7 @@ namespace {
 struct raw_flags
 {
     bool validate = false, graph = false, explain = false, list = false, version = false;
-    std::string resume, show, fork, personas;
+    std::string resume, show, fork, personas, models;
     std::vector<std::string> approve, reject;
     CLI::Option* format = nullptr;
     CLI::Option* config = nullptr;
@@ -132,6 +142,7 @@ void add_mode_flags(CLI::App& app, cli_options& o, raw_flags& f)
     app.add_option("--approve", f.approve, "Approve the gate PHASE of RUN_ID and continue the run")->expected(2);
     app.add_option("--reject", f.reject, "Reject the gate PHASE of RUN_ID and continue the run")->expected(2);
     app.add_option("--fork", f.fork, "Start a new run from RUN_ID (with --from PHASE)");
+    app.add_option("--models", f.models, "List PROVIDER's models from its own list endpoint (marked: in the catalogue)");
     app.add_flag("--version", f.version, "Print the version");
 }
 
@@ -179,10 +190,12 @@ std::optional<std::string> select_mode(const raw_flags& f, cli_options& o, const
     if (!f.approve.empty()) modes.emplace_back(cli_mode::approve, "--approve");
     if (!f.reject.empty()) modes.emplace_back(cli_mode::reject, "--reject");
     if (!f.fork.empty()) modes.emplace_back(cli_mode::fork, "--fork");
+    if (!f.models.empty()) modes.emplace_back(cli_mode::models, "--models");
     if (modes.size() > 1)
         return std::string(modes[0].second) + " and " + modes[1].second + " cannot be combined";
     o.mode = modes.empty() ? cli_mode::run : modes[0].first;
     name = modes.empty() ? "run" : modes[0].second;
+    o.provider = f.models;
     const auto& pair = !f.approve.empty() ? f.approve : f.reject;
     o.run_id = !f.resume.empty() ? f.resume : !f.show.empty() ? f.show : !f.fork.empty() ? f.fork : "";
     if (pair.size() == 2)
@@ -235,6 +248,7 @@ int dispatch(cli_context& ctx, const cli_handlers& handlers)
     case cli_mode::approve:
     case cli_mode::reject: return call(handlers.approve, "--approve/--reject");
     case cli_mode::fork: return call(handlers.fork, "--fork");
+    case cli_mode::models: return models_command(ctx);
     }
     return 2;
 }

@@ -261,6 +261,8 @@ phases:
 
     auto v = run({"--validate", wf.path});
     EXPECT_EQ(v.code, 0) << v.err;
+    EXPECT_NE(v.err.find("warning: " + wf.path + ":5:"), std::string::npos) << v.err;
+    EXPECT_NE(v.err.find("ollama/qwen3-coder is not in the catalogue"), std::string::npos) << v.err;
 }
 
 TEST(cli, explain_of_an_unusable_pinned_model_exits_2_naming_the_reason)
@@ -302,6 +304,28 @@ phases:
     EXPECT_EQ(bad.code, 2);
     EXPECT_NE(bad.err.find(uses.path + ":3:"), std::string::npos) << bad.err;
     EXPECT_NE(bad.err.find("unknown provider 'nowhere'"), std::string::npos) << bad.err;
+}
+
+TEST(cli, models_lists_the_providers_own_models_marked_against_the_catalogue)
+{
+    auto r = run({"--models", "openai", "--emulate", "--quiet"});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("openai: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("models listed by http://127.0.0.1:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CATALOGUE"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" yes "), std::string::npos) << "no listed model is in the catalogue:\n" << r.out;
+}
+
+TEST(cli, models_of_an_unknown_or_unusable_provider_exits_2_saying_why)
+{
+    auto unknown = run({"--models", "nowhere"});
+    EXPECT_EQ(unknown.code, 2);
+    EXPECT_NE(unknown.err.find("unknown provider 'nowhere' (known: "), std::string::npos) << unknown.err;
+    auto keyless = run({"--models", "anthropic"});  // no key, no base URL: unavailable
+    EXPECT_EQ(keyless.code, 2);
+    EXPECT_NE(keyless.err.find("anthropic: cannot list models: "), std::string::npos) << keyless.err;
+    auto with_workflow = run({"--models", "openai", shipped("design-implement-review.yaml")});
+    EXPECT_EQ(with_workflow.code, 2) << with_workflow.err;
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 namespace ep::cli {
 
-enum class cli_mode { run, resume, validate, graph, explain, list, show, approve, reject, fork };
+enum class cli_mode { run, resume, validate, graph, explain, list, show, approve, reject, fork, models };
 
 /// The parsed command line.
 struct cli_options
@@ -32,6 +32,7 @@ struct cli_options
     std::string phase;                    // --approve/--reject RUN_ID PHASE
     std::string comment;                  // --approve/--reject --comment TEXT
     std::string from_phase;               // --fork RUN_ID --from PHASE
+    std::string provider;                 // --models PROVIDER
     std::optional<double> max_cost;       // --max-cost USD
     std::optional<int> iteration;         // --show --output PHASE --iteration N
     std::optional<int> item;              // --show --output PHASE --item N

@@ -46,6 +46,11 @@ int list_command(cli_context& ctx);
 /// --output, only that phase's output text.
 int show_command(cli_context& ctx);
 
+/// `ep-run --models PROVIDER [--config X] [--emulate]`: the models the provider's own list
+/// endpoint returns, marked against the catalogue; then the catalogue ids it did not list.
+/// Exit 2 for an unknown or unusable provider or a failed listing (the message says why).
+int models_command(cli_context& ctx);
+
 /// The handlers above, for cli_handlers.
 cli_handlers run_cli_handlers();
 

@@ -16,6 +16,7 @@
 #include <ep/engine/workflow.hpp>
 #include <ep/persistence/records.hpp>
 #include <ep/persistence/open_store.hpp>
+#include <ep/providers/list_models.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -140,6 +141,16 @@ struct run_details
     std::vector<persistence::attempt_record> attempts;
 };
 
+/// `ep-run --models PROVIDER`: what the provider's own list endpoint returned, marked against
+/// the catalogue.
+struct model_listing
+{
+    std::string provider;
+    std::string base_url;
+    std::vector<providers::model_row> rows;  // in the provider's order
+    std::vector<std::string> not_listed;     // catalogue ids the provider did not list
+};
+
 struct runtime_config
 {
     ep::environment env;  // credentials, base URLs, EP_TIMEOUT, EP_DB, EP_LOG_LEVEL
@@ -229,6 +240,17 @@ public:
 
     /// One run with its phases and attempts. Errors: unknown_run, store_unusable, store_failed.
     result<run_details> show(const std::string& run_id);
+
+    // ---- providers --------------------------------------------------------------------------
+
+    /// Lists `provider`'s models from its own list endpoint over the shared pool and TLS
+    /// context (policy loaded as for a run with mix `config`, inline sections of no workflow).
+    /// Errors: invalid_workflow (the shipped policy does not load), invalid_provider (unknown
+    /// name, unavailable, no list endpoint, or the listing failed; the message says which and
+    /// never holds a credential).
+    /// @par Per-operation cancellation
+    /// Terminal (the connection is closed); asio::error::operation_aborted.
+    asio::awaitable<result<model_listing>> list_models(std::string provider, std::string config);
 
     struct impl;
 
