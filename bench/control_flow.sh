@@ -10,7 +10,7 @@
 # minute, so only figures taken side by side are compared):
 #   chain   N phases a1 -> a2 -> ... (the plain chain: the per-phase baseline)
 #   loop    a -> b -> c with `repeat: {from: a, until: '.iteration >= L'}`: 3 x L instances
-#   fanout  one plan phase, then `for_each: '[range(F)]'` with max_parallel 1 (sequential, like
+#   fanout  one plan phase, then `for_each: '[0, 1, …, F-1]'` with max_parallel 1 (sequential, like
 #           the chain): F item instances + 1 plan
 #   one     a single phase (start-up, subtracted from the others)
 # Per instance = (wall - wall of `one`) / instances. Ratio = per instance / chain per phase;
@@ -84,6 +84,9 @@ phases:
     prompt: "c after {{ phases.b.output }}"
     repeat: {from: a, until: '.iteration >= $loop_n', max_iterations: $loop_n}
 EOF
+    # jq's range is refused in workflow expressions (unbounded): the items are a literal array.
+    local items
+    items="[$(seq -s, 0 $((fanout_n - 1)))]"
     cat >"$work/fanout.yaml" <<EOF
 name: bench-fanout
 phases:
@@ -91,7 +94,7 @@ phases:
   build:
     persona: architect
     needs: [plan]
-    for_each: '[range($fanout_n)]'
+    for_each: '$items'
     max_parallel: 1
     prompt: "item {{ index }} of {{ phases.plan.output }}"
 EOF

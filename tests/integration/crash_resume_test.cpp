@@ -112,7 +112,7 @@ phases:
   build:
     persona: code_writer
     needs: [plan]
-    for_each: '[range(20)]'
+    for_each: '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]'
     max_parallel: 5
     prompt: "Build part {{ index }} of {{ inputs.task }}."
   implement:

@@ -104,7 +104,7 @@ TEST(cli, graph_draws_loops_conditions_fan_outs_and_gates)
                      "    build --> review\n"
                      "    review --> ship\n"
                      "    ship -->|\"when: .phases.ship.json.approved\"| notes\n"
-                     "    review -. \"until: .phases.review.output #124; test(#quot;approve#quot;)<br/>max_iterations: 3\" .-> build\n");
+                     "    review -. \"until: .phases.review.output #124; startswith(#quot;approve#quot;)<br/>max_iterations: 3\" .-> build\n");
     auto d = run({"--graph", data("good/control_flow.yaml"), "--format", "dot"});
     EXPECT_EQ(d.code, 0) << d.err;
     EXPECT_EQ(d.out, "digraph \"control-flow\" {\n"
@@ -118,7 +118,7 @@ TEST(cli, graph_draws_loops_conditions_fan_outs_and_gates)
                      "    \"build\" -> \"review\";\n"
                      "    \"review\" -> \"ship\";\n"
                      "    \"ship\" -> \"notes\" [label=\"when: .phases.ship.json.approved\"];\n"
-                     "    \"review\" -> \"build\" [style=dashed, constraint=false, label=\"until: .phases.review.output | test(\\\"approve\\\")\\nmax_iterations: 3\"];\n"
+                     "    \"review\" -> \"build\" [style=dashed, constraint=false, label=\"until: .phases.review.output | startswith(\\\"approve\\\")\\nmax_iterations: 3\"];\n"
                      "}\n");
 }
 
@@ -133,7 +133,7 @@ TEST(cli, explain_shows_the_control_flow_of_every_phase_with_its_routing)
               std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("3. review [level 2] persona reviewer\n"
-                         "   loop: build .. review again until: .phases.review.output | test(\"approve\") "
+                         "   loop: build .. review again until: .phases.review.output | startswith(\"approve\") "
                          "(max_iterations 3, on_exhausted fail)\n"
                          "   chosen    "),
               std::string::npos)

@@ -169,21 +169,26 @@ TEST_F(fan_out_test, a_value_that_is_not_an_array_fails_the_phase_with_its_type)
 
 TEST_F(fan_out_test, more_than_ten_thousand_items_is_a_clear_error)
 {
-    auto& p1 = builder("{}");
+    nlohmann::json many = nlohmann::json::array();
+    for (int i = 0; i < 10'001; ++i)
+        many.push_back(i);
+    auto& p1 = builder(many.dump());
     load(R"(
 name: too-many
 phases:
+  plan: {persona: writer, prompt: "plan", output: {format: json}}
   build:
     persona: writer
-    for_each: '[range(10001)]'
+    needs: [plan]
+    for_each: '.phases.plan.json'
     prompt: "build {{ index }}"
 )");
     auto out = run_workflow();
     ASSERT_TRUE(out) << out.error().to_string();
     EXPECT_EQ(out->status, run_status::failed);
-    EXPECT_EQ(p1.requests.size(), 0u);
+    EXPECT_EQ(p1.calls_for("build"), 0);
     EXPECT_EQ(db().get_phase(out->run_id, "build").value().error,
-              "for_each '[range(10001)]' gave 10001 items; at most 10000 are allowed");
+              "for_each '.phases.plan.json' gave 10001 items; at most 10000 are allowed");
 }
 
 TEST_F(fan_out_test, an_empty_array_completes_with_no_outputs)
