@@ -107,10 +107,10 @@ TEST_F(control_flow_emulator, the_review_loop_goes_round_twice_and_quotes_the_fi
     ASSERT_EQ(r.code, 0) << r.err;
     auto reviews = of(r, "phase_completed", "review");
     ASSERT_EQ(reviews.size(), 2u);
-    EXPECT_EQ((*reviews[0])["iteration"], 1);
-    EXPECT_EQ((*reviews[1])["iteration"], 2);
-    auto first = nlohmann::json::parse((*reviews[0])["output"].get<std::string>());
-    auto second = nlohmann::json::parse((*reviews[1])["output"].get<std::string>());
+    EXPECT_EQ(reviews[0]->at("iteration"), 1);
+    EXPECT_EQ(reviews[1]->at("iteration"), 2);
+    auto first = nlohmann::json::parse(reviews[0]->at("output").get<std::string>());
+    auto second = nlohmann::json::parse(reviews[1]->at("output").get<std::string>());
     EXPECT_EQ(first["verdict"], "request_changes");
     EXPECT_EQ(second["verdict"], "approve");
     EXPECT_EQ(of(r, "phase_completed", "design").size(), 1u) << "outside the loop: once";
@@ -126,7 +126,7 @@ TEST_F(control_flow_emulator, the_planners_task_list_fans_out_one_instance_per_t
     std::set<int> items;
     for (const auto* e : of(r, "phase_completed", "implement"))
         if (e->contains("item"))
-            items.insert((*e)["item"].get<int>());
+            items.insert(e->at("item").get<int>());
     EXPECT_EQ(items, (std::set<int>{0, 1, 2})) << "the emulated planner lists three tasks";
     ASSERT_EQ(of(r, "phase_completed", "merge").size(), 1u);
     ASSERT_EQ(of(r, "phase_completed", "review").size(), 1u);
@@ -158,8 +158,8 @@ TEST_F(control_flow_emulator, the_release_gate_waits_then_an_approval_writes_the
     ASSERT_EQ(approved.code, 0) << approved.err;
     auto recorded = of(approved, "approval_recorded", "approve");
     ASSERT_EQ(recorded.size(), 1u);
-    EXPECT_EQ((*recorded[0])["decision"], "approve");
-    EXPECT_EQ((*recorded[0])["comment"], "ship it");
+    EXPECT_EQ(recorded[0]->at("decision"), "approve");
+    EXPECT_EQ(recorded[0]->at("comment"), "ship it");
     EXPECT_EQ(of(approved, "phase_completed", "notes").size(), 1u);
     EXPECT_TRUE(of(approved, "phase_started", "checks").empty()) << "checks completed before: not sent again";
     auto s = store();
@@ -178,7 +178,7 @@ TEST_F(control_flow_emulator, a_rejected_release_skips_the_notes)
     ASSERT_EQ(rejected.code, 0) << rejected.err;
     auto skipped = of(rejected, "phase_skipped", "notes");
     ASSERT_EQ(skipped.size(), 1u);
-    EXPECT_EQ((*skipped[0])["reason"], "when '.phases.approve.json.approved' is false");
+    EXPECT_EQ(skipped[0]->at("reason"), "when '.phases.approve.json.approved' is false");
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ TEST(crash_resume, kill_9_mid_loop_and_mid_fan_out_never_requests_a_completed_in
     auto pid = spawn_ep_run({workflow, "--emulate", "--json", "--quiet", "--db", db}, out, dir / "run.err", dir);
     std::map<instance_key, int> completed_before;  // what was completed when `pid` started
     std::mt19937 rng(4242);
-    std::uniform_int_distribution<int> delay_ms(50, 700);
+    std::uniform_int_distribution<int> delay_ms(100, 900);  // a paced run takes about 6 s
     std::string run_id;
     int kills = 0;
     for (; kills < 20; ++kills)
