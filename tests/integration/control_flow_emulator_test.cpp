@@ -138,9 +138,11 @@ TEST_F(control_flow_emulator, the_planners_task_list_fans_out_one_instance_per_t
     ASSERT_EQ((*aggregate.output_json)["outputs"].size(), 3u);
     // Each item implemented its own task: item N's answer names task N+1's title.
     for (int i = 0; i < 3; ++i)
+    {
         EXPECT_NE(s->get_phase(run_id, "implement", 1, i).value().output_text.find("emulated title " + std::to_string(i + 1)),
                   std::string::npos)
             << i;
+    }
 }
 
 TEST_F(control_flow_emulator, the_release_gate_waits_then_an_approval_writes_the_notes)

@@ -181,7 +181,9 @@ TEST_F(runtime_test, a_fork_copies_the_phases_before_its_from_phase_and_runs_the
     const auto requests = emu_->requests();
     ASSERT_EQ(requests.size(), 12u);
     for (std::size_t i = 7; i < requests.size(); ++i)
+    {
         EXPECT_EQ(requests[i].body.find("owls"), std::string::npos) << "the fork's new input reaches the re-run phases";
+    }
 
     auto details = rt.show(child->run_id);
     ASSERT_TRUE(details) << details.error().message;

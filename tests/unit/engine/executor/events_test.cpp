@@ -130,7 +130,9 @@ phases:
         iteration_seen = iteration_seen || (j.contains("iteration") && j["iteration"] == 2);
     }
     for (auto t : {"phase_waiting", "approval_recorded", "phase_skipped", "phase_completed"})
+    {
         EXPECT_TRUE(seen.count(t)) << t;
+    }
     EXPECT_TRUE(item_seen);
     EXPECT_TRUE(iteration_seen);
     EXPECT_TRUE(schema.valid(events::run_completed("r", "waiting").to_json()));

@@ -128,7 +128,9 @@ TEST_F(fan_out_test, a_failed_item_fails_the_phase_after_the_others_finish)
     EXPECT_EQ(p1.calls_for("build"), 5) << "the other items still run";
     EXPECT_EQ(p1.calls_for("merge"), 0);
     for (int i : {0, 2, 3, 4})
+    {
         EXPECT_EQ(db().get_phase(out->run_id, "build", 1, i).value().status, phase_status::completed) << i;
+    }
     EXPECT_EQ(db().get_phase(out->run_id, "build", 1, 1).value().status, phase_status::failed);
     auto build = db().get_phase(out->run_id, "build");
     ASSERT_TRUE(build);
@@ -149,7 +151,9 @@ TEST_F(fan_out_test, fail_fast_cancels_the_other_items_at_once)
     EXPECT_EQ(p1.in_flight, 0);
     EXPECT_EQ(db().get_phase(out->run_id, "build", 1, 1).value().status, phase_status::failed);
     for (int i : {0, 2, 3})
+    {
         EXPECT_EQ(db().get_phase(out->run_id, "build", 1, i).value().status, phase_status::cancelled) << i;
+    }
     EXPECT_EQ(p1.calls_for("merge"), 0);
 }
 

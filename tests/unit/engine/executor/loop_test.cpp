@@ -98,7 +98,9 @@ TEST_F(loop_test, the_body_runs_again_until_the_condition_holds_and_previous_val
         if (e->field("phase") == "review")
             review_iterations.push_back(e->fields.at("iteration").get<int>());
         if (e->field("phase") == "plan" || e->field("phase") == "ship")
+        {
             EXPECT_FALSE(e->fields.contains("iteration")) << e->field("phase");
+        }
     }
     EXPECT_EQ(review_iterations, (std::vector<int>{1, 2}));
 }

@@ -84,7 +84,9 @@ TEST_F(when_test, a_skipped_need_skips_its_dependents_unless_they_say_needs_any)
     ASSERT_EQ(p1.calls_for("either"), 1) << "needs_any: a completed, so it runs";
     for (const auto& r : p1.requests)
         if (r.metadata.at("phase") == "either")
+        {
             EXPECT_EQ(last_user_text(r), "either []") << "a skipped phase renders as an empty string";
+        }
     EXPECT_EQ(p1.calls_for("probe"), 1) << "expressions read status: skipped";
 
     EXPECT_EQ(p1.calls_for("only_gated"), 0);
@@ -105,7 +107,9 @@ TEST_F(when_test, a_true_condition_runs_the_phase_and_everything_after_it)
     EXPECT_EQ(skip_reason("probe"), "when '.phases.gated.status == \"skipped\"' is false");
     for (const auto& r : p1.requests)
         if (r.metadata.at("phase") == "either")
+        {
             EXPECT_EQ(last_user_text(r), "either [gated!]");
+        }
 }
 
 TEST_F(when_test, a_null_condition_skips_and_says_null)
