@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace ep::runtime {
@@ -129,6 +130,78 @@ TEST_F(runtime_test, one_tls_connection_serves_every_phase_of_a_run)
     ASSERT_EQ(out->status, ps::run_status::completed) << out->error;
     EXPECT_EQ(emu_->stats().requests, 4u);
     EXPECT_EQ(emu_->stats().connections, 1u) << "one TLS handshake for the whole run";
+    emu_->stop();
+}
+
+// A loop (implement <-> review, 2 passes: the emulated reviewer approves once its findings are
+// quoted) between an upstream design and a downstream docs phase, for the fork below.
+constexpr const char* fork_yaml = R"(name: forked
+inputs:
+  topic: {type: string, default: owls}
+phases:
+  design: {persona: code_writer_openai, prompt: "design {{ inputs.topic }}"}
+  side: {persona: code_writer_openai, prompt: "side {{ inputs.topic }}"}
+  implement:
+    persona: code_writer_openai
+    needs: [design]
+    prompt: "implement {{ inputs.topic }}; findings: {{ previous.review.output }}"
+  review:
+    persona: code_writer_openai
+    needs: [implement]
+    prompt: "review"
+    repeat: {from: implement, until: '.iteration >= 2', max_iterations: 2}
+  docs: {persona: code_writer_openai, needs: [review, side], prompt: "docs {{ inputs.topic }}"}
+)";
+
+TEST_F(runtime_test, a_fork_copies_the_phases_before_its_from_phase_and_runs_the_rest_again)
+{
+    start_emulator();
+    runtime rt(ctx.get_executor(), config(emulated()));
+    prepare_options popts;
+    popts.config = "D";
+    auto parent = run_text(rt, fork_yaml, popts);
+    ASSERT_TRUE(parent) << parent.error().message;
+    ASSERT_EQ(parent->status, ps::run_status::completed) << parent->error;
+    ASSERT_EQ(emu_->stats().requests, 7u) << "design, side, 2 x (implement, review), docs";
+
+    fork_options fo;
+    fo.from_phase = "implement";
+    fo.inputs = {"topic=cats"};
+    sink_.events.clear();
+    auto child = run(rt.fork(parent->run_id, fo, sink_, nullptr, options_), 60s);
+    ASSERT_TRUE(child) << child.error().message;
+    ASSERT_EQ(child->status, ps::run_status::completed) << child->error;
+    EXPECT_NE(child->run_id, parent->run_id);
+    // Re-run: implement and review (both passes) and docs; copied: design and side.
+    EXPECT_EQ(emu_->stats().requests, 7u + 5u);
+    std::set<std::string> started;
+    for (const auto* e : sink_.of_type("phase_started"))
+        started.insert(e->field("phase"));
+    EXPECT_EQ(started, (std::set<std::string>{"implement", "review", "docs"}));
+    const auto requests = emu_->requests();
+    ASSERT_EQ(requests.size(), 12u);
+    for (std::size_t i = 7; i < requests.size(); ++i)
+    {
+        EXPECT_EQ(requests[i].body.find("owls"), std::string::npos) << "the fork's new input reaches the re-run phases";
+    }
+
+    auto details = rt.show(child->run_id);
+    ASSERT_TRUE(details) << details.error().message;
+    EXPECT_EQ(details->run.parent_run_id, parent->run_id);
+    EXPECT_EQ(details->run.parent_phase, "implement");
+    int copied = 0, review_passes = 0;
+    for (const auto& p : details->phases)
+    {
+        EXPECT_EQ(p.status, ps::phase_status::completed) << p.phase_id;
+        copied += p.phase_id == "design" || p.phase_id == "side";
+        review_passes += p.phase_id == "review";
+    }
+    EXPECT_EQ(copied, 2);
+    EXPECT_EQ(review_passes, 2);
+    auto design = std::find_if(details->phases.begin(), details->phases.end(),
+                               [](const ps::phase_record& p) { return p.phase_id == "design"; });
+    ASSERT_NE(design, details->phases.end());
+    EXPECT_NE(design->output_text.find("owls"), std::string::npos) << "copied from the parent, not re-run";
     emu_->stop();
 }
 

@@ -1,4 +1,5 @@
 // explain_routing (router.hpp): the router run over every phase, for `ep-run --explain`.
+#include <ep/engine/graph.hpp>
 #include <ep/engine/router.hpp>
 
 #include <algorithm>
@@ -29,7 +30,7 @@ std::string pad(std::string s, std::size_t width)
 
 bool routing_explanation::all_routable() const
 {
-    return std::all_of(phases.begin(), phases.end(), [](const phase_routing& p) { return p.plan.ok(); });
+    return std::all_of(phases.begin(), phases.end(), [](const phase_routing& p) { return p.gate || p.plan.ok(); });
 }
 
 routing_explanation explain_routing(const workflow_spec& spec, const dag& graph, const policy& pol,
@@ -48,14 +49,19 @@ routing_explanation explain_routing(const workflow_spec& spec, const dag& graph,
     for (const std::size_t index : graph.order())
     {
         const phase_spec& phase = spec.phases.at(index);
-        auto req = make_route_request(phase, estimate_template_tokens(phase, pol.find_persona(phase.persona.value)));
-        req.circuits = circuits;
         phase_routing row;
         row.run_position = ++position;
         row.level = graph.level_of(index);
         row.phase = phase.id;
         row.persona = phase.persona.value;
-        row.plan = r.route(req);
+        row.flow = describe_control_flow(spec, graph, index);
+        row.gate = phase.kind == phase_kind::approval;
+        if (!row.gate)
+        {
+            auto req = make_route_request(phase, estimate_template_tokens(phase, pol.find_persona(phase.persona.value)));
+            req.circuits = circuits;
+            row.plan = r.route(req);
+        }
         out.phases.push_back(std::move(row));
     }
     return out;
@@ -74,8 +80,17 @@ void write_routing_explanation(std::ostream& out, const routing_explanation& e)
 
     for (const auto& row : e.phases)
     {
-        out << "\n" << row.run_position << ". " << row.phase << " [level " << row.level << "] persona "
-            << (row.persona.empty() ? std::string("(none)") : row.persona) << "\n";
+        out << "\n" << row.run_position << ". " << row.phase << " [level " << row.level << "] "
+            << (row.gate ? std::string("approval gate")
+                         : "persona " + (row.persona.empty() ? std::string("(none)") : row.persona))
+            << "\n";
+        for (const auto& line : row.flow)
+            out << "   " << line << "\n";
+        if (row.gate)
+        {
+            out << "   routing   none: a person decides (ep-run --approve|--reject RUN_ID " << row.phase << ")\n";
+            continue;
+        }
         const auto& plan = row.plan;
         if (!plan.ok())
         {

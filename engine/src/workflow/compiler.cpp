@@ -323,7 +323,9 @@ void compile_state::check_template(std::size_t i, const located<std::string>& te
             if (ref.kind == k::phase_outputs && !other.for_each)
                 error(where, ref.text + ": phase '" + ref.name + "' has no for_each (use phases." + ref.name +
                                  ".output)");
-            if (ref.kind == k::phase_json && other.output.format != output_format::json && !other.for_each)
+            // A gate's json is its decision {approved, comment, by, at}; a fan-out's is an array.
+            if (ref.kind == k::phase_json && other.output.format != output_format::json && !other.for_each &&
+                other.kind != phase_kind::approval)
                 error(where, "phase '" + ref.name + "' has text output; use {{ phases." + ref.name +
                                  ".output }} or give it 'output: {format: json}'");
             break;

@@ -187,6 +187,31 @@ std::string schema_type(const nlohmann::json& schema)
     return lower(type);  // Gemini's OpenAPI subset spells types "OBJECT", "STRING", …
 }
 
+// A string schema whose generated value may take a suffix and stay valid.
+bool free_text(const nlohmann::json& schema)
+{
+    if (!schema.is_object())
+        return false;
+    for (const char* key : {"enum", "const", "format", "pattern", "maxLength", "anyOf", "oneOf", "allOf"})
+        if (schema.contains(key))
+            return false;
+    return schema.value("type", nlohmann::json()) == "string";
+}
+
+// Items of a generated array are told apart (a planner's task list fans out over distinct
+// tasks): free-text strings, and the free-text properties of an object item, end with " N".
+void number_item(nlohmann::json& item, const nlohmann::json& item_schema, std::size_t n)
+{
+    const auto suffix = " " + std::to_string(n);
+    if (item.is_string() && free_text(item_schema))
+        item = item.get<std::string>() + suffix;
+    else if (item.is_object() && item_schema.is_object() && item_schema.contains("properties") &&
+             item_schema["properties"].is_object())
+        for (auto& [name, value] : item.items())
+            if (value.is_string() && free_text(item_schema["properties"].value(name, nlohmann::json())))
+                value = value.get<std::string>() + suffix;
+}
+
 }  // namespace
 
 std::uint64_t stable_hash(std::string_view text) noexcept
@@ -282,7 +307,12 @@ nlohmann::json fill_schema(const nlohmann::json& schema, const std::string& labe
             count = std::max<std::size_t>(count, schema["minItems"].get<std::size_t>());
         nlohmann::json items = schema.contains("items") ? schema["items"] : nlohmann::json::object();
         for (std::size_t i = 0; i < count; ++i)
-            out.push_back(fill_schema(items, label, seed + i, depth + 1));
+        {
+            auto item = fill_schema(items, label, seed + i, depth + 1);
+            if (count > 1)
+                number_item(item, items, i + 1);
+            out.push_back(std::move(item));
+        }
         return out;
     }
     if (type == "integer")

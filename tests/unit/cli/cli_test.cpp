@@ -90,6 +90,67 @@ TEST(cli, graph_mermaid_and_dot)
                      "}\n");
 }
 
+TEST(cli, graph_draws_loops_conditions_fan_outs_and_gates)
+{
+    auto r = run({"--graph", data("good/control_flow.yaml")});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "flowchart TD\n"
+                     "    plan[\"plan<br/><i>architect</i>\"]\n"
+                     "    build[[\"build<br/><i>code_writer</i><br/>for each: .phases.plan.json.tasks<br/>max_parallel: 2\"]]\n"
+                     "    review[\"review<br/><i>reviewer</i>\"]\n"
+                     "    ship{{\"ship<br/><i>approval</i><br/>Ship it?\"}}\n"
+                     "    notes[\"notes<br/><i>documentation_writer</i>\"]\n"
+                     "    plan --> build\n"
+                     "    build --> review\n"
+                     "    review --> ship\n"
+                     "    ship -->|\"when: .phases.ship.json.approved\"| notes\n"
+                     "    review -. \"until: .phases.review.output #124; startswith(#quot;approve#quot;)<br/>max_iterations: 3\" .-> build\n");
+    auto d = run({"--graph", data("good/control_flow.yaml"), "--format", "dot"});
+    EXPECT_EQ(d.code, 0) << d.err;
+    EXPECT_EQ(d.out, "digraph \"control-flow\" {\n"
+                     "    rankdir=TB;\n    node [shape=box, style=rounded];\n"
+                     "    \"plan\" [label=\"plan\\narchitect\"];\n"
+                     "    \"build\" [label=\"build\\ncode_writer\\nfor each: .phases.plan.json.tasks\\nmax_parallel: 2\", peripheries=2];\n"
+                     "    \"review\" [label=\"review\\nreviewer\"];\n"
+                     "    \"ship\" [label=\"ship\\napproval\\nShip it?\", shape=hexagon, style=solid];\n"
+                     "    \"notes\" [label=\"notes\\ndocumentation_writer\"];\n"
+                     "    \"plan\" -> \"build\";\n"
+                     "    \"build\" -> \"review\";\n"
+                     "    \"review\" -> \"ship\";\n"
+                     "    \"ship\" -> \"notes\" [label=\"when: .phases.ship.json.approved\"];\n"
+                     "    \"review\" -> \"build\" [style=dashed, constraint=false, label=\"until: .phases.review.output | startswith(\\\"approve\\\")\\nmax_iterations: 3\"];\n"
+                     "}\n");
+}
+
+TEST(cli, explain_shows_the_control_flow_of_every_phase_with_its_routing)
+{
+    auto r = run({"--explain", "--emulate", data("good/control_flow.yaml")});
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("2. build [level 1] persona code_writer\n"
+                         "   for each: .phases.plan.json.tasks (max_parallel 2)\n"
+                         "   in the loop of review\n"
+                         "   chosen    "),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("3. review [level 2] persona reviewer\n"
+                         "   loop: build .. review again until: .phases.review.output | startswith(\"approve\") "
+                         "(max_iterations 3, on_exhausted fail)\n"
+                         "   chosen    "),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("4. ship [level 3] approval gate\n"
+                         "   approval gate: \"Ship it?\" (timeout 24h, then reject)\n"
+                         "   routing   none: a person decides (ep-run --approve|--reject RUN_ID ship)\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("5. notes [level 4] persona documentation_writer\n"
+                         "   when: .phases.ship.json.approved (false or null: skipped)\n"
+                         "   budget: max_cost_usd 0.5\n"
+                         "   chosen    "),
+              std::string::npos)
+        << r.out;
+}
+
 TEST(cli, explain_shows_run_order_and_routes)
 {
     auto env = test::empty_env();

@@ -82,6 +82,28 @@ phases:
     EXPECT_EQ(diag.items()[1].message, "dependency cycle: c -> d -> c");
 }
 
+TEST(compiler, a_template_may_read_the_decision_fields_of_an_approval_gate)
+{
+    // A gate's json is always {approved, comment, by, at}: no `output: {format: json}` to ask for.
+    auto spec = load(R"(name: w
+phases:
+  ship: {approval: {prompt: "Ship?"}}
+  notes: {persona: architect, needs: [ship], prompt: "by {{ phases.ship.json.by }}: {{ phases.ship.json.comment }}"}
+)");
+    diagnostics diag;
+    auto g = compile(spec, nullptr, diag);
+    EXPECT_TRUE(g.has_value()) << diag.str();
+    // A text phase still may not be read as JSON.
+    auto text = load(R"(name: w
+phases:
+  a: {persona: architect, prompt: a}
+  b: {persona: architect, needs: [a], prompt: "{{ phases.a.json.x }}"}
+)");
+    diagnostics diag2;
+    EXPECT_FALSE(compile(text, nullptr, diag2).has_value());
+    EXPECT_NE(diag2.str().find("phase 'a' has text output"), std::string::npos) << diag2.str();
+}
+
 TEST(compiler, large_chain_compiles)
 {
     std::string yaml = "name: big\nphases:\n";

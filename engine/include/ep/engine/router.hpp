@@ -150,7 +150,9 @@ struct phase_routing
     std::size_t level = 0;         // phases of one level may run in parallel
     std::string phase;
     std::string persona;
-    route_plan plan;
+    route_plan plan;                // empty for a gate
+    bool gate = false;              // an approval gate: asks a person, calls no provider
+    std::vector<std::string> flow;  // control flow, one line each (describe_control_flow, graph.hpp)
 };
 
 struct routing_explanation

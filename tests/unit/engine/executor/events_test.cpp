@@ -85,6 +85,66 @@ phases:
     EXPECT_FALSE(schema.valid({{"type", "phase_completed"}, {"ts", "x"}, {"run_id", "r"}}));
 }
 
+TEST_F(executor_fixture, loop_fan_out_and_gate_events_match_the_events_schema)
+{
+    int reviews = 0;
+    add_provider("p1", [&](const pv::chat_request& r) {
+        const auto phase = r.metadata.at("phase");
+        if (phase == "plan")
+            return fake_reply{R"({"tasks": ["x", "y"]})"};
+        if (phase == "review")
+            return fake_reply{++reviews >= 2 ? "approve" : "changes"};
+        return fake_reply{phase};
+    });
+    load(R"(
+name: ev-flow
+phases:
+  plan: {persona: writer, prompt: "plan", output: {format: json}}
+  build: {persona: writer, needs: [plan], for_each: '.phases.plan.json.tasks', prompt: "build {{ item }}"}
+  review:
+    persona: writer
+    needs: [build]
+    prompt: "review"
+    repeat: {from: build, until: '.phases.review.output == "approve"', max_iterations: 3}
+  ship: {needs: [review], approval: {prompt: "Ship?"}}
+  notes: {persona: writer, needs: [ship], when: '.phases.ship.json.approved', prompt: "notes"}
+)");
+    auto first = run_workflow();
+    ASSERT_TRUE(first) << first.error().to_string();
+    ASSERT_EQ(first->status, run_status::waiting);
+    decision_ = approval_decision{"ship", false, "not now", "bob"};
+    open_store();
+    auto second = run_workflow({}, first->run_id);
+    ASSERT_TRUE(second) << second.error().to_string();
+    EXPECT_EQ(second->status, run_status::completed) << second->error;
+
+    events_schema schema;
+    std::set<std::string> seen;
+    bool item_seen = false, iteration_seen = false;
+    for (const auto& e : sink.events)
+    {
+        const auto j = e.to_json();
+        EXPECT_TRUE(schema.valid(j)) << j.dump();
+        seen.insert(e.type);
+        item_seen = item_seen || j.contains("item");
+        iteration_seen = iteration_seen || (j.contains("iteration") && j["iteration"] == 2);
+    }
+    for (auto t : {"phase_waiting", "approval_recorded", "phase_skipped", "phase_completed"})
+    {
+        EXPECT_TRUE(seen.count(t)) << t;
+    }
+    EXPECT_TRUE(item_seen);
+    EXPECT_TRUE(iteration_seen);
+    EXPECT_TRUE(schema.valid(events::run_completed("r", "waiting").to_json()));
+    // Negative controls: an unknown decision, an item below 0.
+    auto bad = events::approval_recorded("r", "ship", true, "");
+    bad.fields["decision"] = "maybe";
+    EXPECT_FALSE(schema.valid(bad.to_json()));
+    auto bad_item = events::phase_started("r", "build", 1, "p", "m");
+    bad_item.fields["item"] = -1;
+    EXPECT_FALSE(schema.valid(bad_item.to_json()));
+}
+
 TEST(event_sinks, json_lines_are_one_object_per_line_with_type_ts_run_id)
 {
     std::ostringstream out;

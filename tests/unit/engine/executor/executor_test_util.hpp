@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <functional>
 #include <random>
+#include <utility>
 
 namespace ep::engine::exec_test {
 
@@ -218,6 +219,8 @@ protected:
         req.inputs = std::move(inputs);
         req.mix = "A";
         req.resume_run_id = std::move(resume);
+        req.max_cost_usd = max_cost_;
+        req.decision = std::exchange(decision_, std::nullopt);
         return run(ex.run(std::move(req), sink, control));
     }
 
@@ -241,6 +244,8 @@ protected:
     std::unique_ptr<dag> graph_;
     std::string yaml_;
     collecting_sink sink;
+    std::optional<double> max_cost_;                  // run_request::max_cost_usd of every run
+    std::optional<approval_decision> decision_;       // run_request::decision of the next run only
 };
 
 }  // namespace ep::engine::exec_test

@@ -188,6 +188,29 @@ TEST_F(emulator_test, openai_json_schema_output_fits_the_schema)
     EXPECT_EQ(v["tags"].size(), 2u);
 }
 
+TEST_F(emulator_test, array_items_are_numbered_so_a_planners_tasks_differ)
+{
+    // A planner's JSON task list fans out over distinct tasks; constrained strings stay valid.
+    auto body = openai_body("m", false);
+    json task = {{"type", "object"},
+                 {"properties",
+                  {{"title", {{"type", "string"}}}, {"size", {{"enum", {"small", "large"}}}}}},
+                 {"required", {"title", "size"}}};
+    body["response_format"] = {
+        {"type", "json_schema"},
+        {"json_schema",
+         {{"name", "plan"},
+          {"schema",
+           {{"type", "object"},
+            {"properties", {{"tasks", {{"type", "array"}, {"items", task}, {"minItems", 3}}}}},
+            {"required", {"tasks"}}}}}}};
+    auto v = json::parse(openai(body).json()["choices"][0]["message"]["content"].get<std::string>());
+    ASSERT_EQ(v["tasks"].size(), 3u);
+    EXPECT_EQ(v["tasks"][0]["title"], "emulated title 1");
+    EXPECT_EQ(v["tasks"][2]["title"], "emulated title 3");
+    EXPECT_EQ(v["tasks"][1]["size"], "small") << "an enum value is never suffixed";
+}
+
 TEST_F(emulator_test, openai_json_object_mode_returns_an_object)
 {
     auto body = openai_body("m", false);
