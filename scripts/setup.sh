@@ -3,7 +3,8 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build ccache pkg-config git
+    build-essential cmake ninja-build ccache pkg-config
+    git                                     # `git: true`: the workspace's phase commits (run as a program)
     libboost1.81-dev libboost-url1.81-dev libboost-filesystem1.81-dev  # Asio, Beast, Process v2 (needs Filesystem), URL (1.81, not Debian's default 1.74)
     libssl-dev openssl                      # TLS for the transport; `openssl` makes test certificates
     nlohmann-json3-dev                      # JSON for wire formats, events and the store
@@ -12,6 +13,7 @@ packages=(
     libsqlite3-dev sqlite3                  # the run store
     libspdlog-dev libfmt-dev                # logging
     libcli11-dev                            # ep-run flags
+    bubblewrap                              # the sandbox of command phases (namespaces, read-only system)
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
 )
