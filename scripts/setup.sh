@@ -13,6 +13,7 @@ packages=(
     libsqlite3-dev sqlite3                  # the run store
     libspdlog-dev libfmt-dev                # logging
     libcli11-dev                            # ep-run flags
+    libxml2-dev                             # JUnit XML reports (written) and test results (read by gates)
     bubblewrap                              # the sandbox of command phases (namespaces, read-only system)
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
