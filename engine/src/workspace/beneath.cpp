@@ -28,6 +28,21 @@ unique_fd::~unique_fd()
         ::close(fd_);
 }
 
+const char* file_type_text(unsigned mode) noexcept
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device file";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
 workspace_error io_failure(int err, const std::string& shown, const std::string& what)
 {
     return make_workspace_error(workspace_errc::io_error, shown,

@@ -63,6 +63,9 @@ struct resolve_options
 ws_result<resolved_entry> resolve_beneath(int root_fd, const relative_path& path, const std::string& shown,
                                           const resolve_options& options = {});
 
+/// "a directory", "a FIFO", "a device file", "a socket", "a symbolic link" — for refusals.
+const char* file_type_text(unsigned mode) noexcept;
+
 /// A workspace_error for errno `err` while doing `what` on `shown`.
 workspace_error io_failure(int err, const std::string& shown, const std::string& what);
 

@@ -131,25 +131,26 @@ asio::awaitable<bool> wait_for_exit(child_process& child, std::chrono::milliseco
 {
     using namespace asio::experimental::awaitable_operators;
     constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-    if (has_exited(child.pid))
-        co_return true;
     asio::steady_timer timer(child.out.get_executor());
     timer.expires_after(limit);
-    if (child.pidfd)
+    while (!has_exited(child.pid))
     {
-        // A pidfd becomes readable when the process exits.
-        co_await (child.pidfd->async_wait(asio::posix::descriptor_base::wait_read, tuple_awaitable) ||
-                  timer.async_wait(tuple_awaitable));
-        co_return has_exited(child.pid);
-    }
-    // No pidfd (kernel < 5.3): poll.
-    asio::steady_timer tick(child.out.get_executor());
-    while (!has_exited(child.pid) && std::chrono::steady_clock::now() < timer.expiry())
-    {
-        tick.expires_after(std::chrono::milliseconds(20));
-        auto [ec] = co_await tick.async_wait(tuple_awaitable);
-        auto cs = co_await asio::this_coro::cancellation_state;
-        if (ec && cs.cancelled() != asio::cancellation_type::none)
+        if (child.pidfd)
+        {
+            // A pidfd becomes readable when the process exits. Only waitid (above) decides,
+            // though: a wait operation can complete spuriously (Asio may deliver a stale epoll
+            // event of a closed descriptor whose state it reused for this one).
+            auto done = co_await (child.pidfd->async_wait(asio::posix::descriptor_base::wait_read, tuple_awaitable) ||
+                                  timer.async_wait(tuple_awaitable));
+            if (done.index() == 1 || std::get<0>(std::get<0>(done)))
+                break;  // the deadline, a cancellation, or a failed descriptor
+            continue;
+        }
+        // No pidfd (kernel < 5.3): poll.
+        if (std::chrono::steady_clock::now() >= timer.expiry())
+            break;
+        asio::steady_timer tick(child.out.get_executor(), std::chrono::milliseconds(20));
+        if (auto [ec] = co_await tick.async_wait(tuple_awaitable); ec)
             break;
     }
     co_return has_exited(child.pid);

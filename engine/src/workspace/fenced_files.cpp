@@ -1,6 +1,8 @@
 // Extracting fenced files from an answer (the rules are in fenced_files.hpp).
 #include <ep/engine/workspace/fenced_files.hpp>
 
+#include "workspace/text_trim.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -9,14 +11,7 @@
 namespace ep::engine {
 namespace {
 
-std::string_view trim(std::string_view s)
-{
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string_view::npos)
-        return {};
-    const auto e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
-}
+using detail::trim;
 
 bool starts_with_ci(std::string_view s, std::string_view prefix)
 {

@@ -1,6 +1,8 @@
 // Test summaries from pytest/unittest output and from JUnit XML (rules in gate.hpp).
 #include <ep/engine/workspace/gate.hpp>
 
+#include "workspace/text_trim.hpp"
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -12,13 +14,7 @@
 namespace ep::engine {
 namespace {
 
-std::string_view trim(std::string_view s, std::string_view chars = " \t\r")
-{
-    const auto b = s.find_first_not_of(chars);
-    if (b == std::string_view::npos)
-        return {};
-    return s.substr(b, s.find_last_not_of(chars) - b + 1);
-}
+using detail::trim;
 
 std::optional<std::int64_t> number(std::string_view s)
 {

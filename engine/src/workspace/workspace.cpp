@@ -101,21 +101,6 @@ ws_result<detail::resolved_entry> workspace::impl::resolve(std::string_view rel,
 
 namespace {
 
-const char* kind_text(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode) || S_ISBLK(mode))
-        return "a device file";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    if (S_ISLNK(mode))
-        return "a symbolic link";
-    return "not a regular file";
-}
-
 ws_result<std::string> read_bounded(int fd, std::uint64_t limit, const std::string& shown)
 {
     std::string data;
@@ -154,7 +139,7 @@ ws_result<file_content> workspace::read_file(std::string_view rel, std::optional
     }
     if (!S_ISREG(before.st_mode))
         return make_workspace_error(workspace_errc::not_regular_file, shown,
-                                    "`" + shown + "`: refused: it is " + kind_text(before.st_mode));
+                                    "`" + shown + "`: refused: it is " + detail::file_type_text(before.st_mode));
     // O_NONBLOCK and the inode comparison: if the entry was swapped for a FIFO or device since
     // fstatat, the open neither blocks nor is the object read.
     unique_fd fd(::openat(entry->dir.get(), entry->name.c_str(),

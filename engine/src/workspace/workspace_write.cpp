@@ -30,19 +30,6 @@ std::string temp_name()
     return out;
 }
 
-const char* existing_kind(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode) || S_ISBLK(mode))
-        return "a device file";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a regular file";
-}
-
 struct staged_file
 {
     unique_fd dir;
@@ -90,7 +77,7 @@ ws_result<void> staging::stage(const relative_path& path, std::string_view data)
             mode = st.st_mode & 07777;
         else if (!S_ISLNK(st.st_mode))  // a link is replaced by the file, never written through
             return make_workspace_error(workspace_errc::not_regular_file, shown,
-                                        "`" + shown + "`: refused: it exists and is " + existing_kind(st.st_mode));
+                                        "`" + shown + "`: refused: it exists and is " + detail::file_type_text(st.st_mode));
     }
     else if (errno != ENOENT)
         return detail::io_failure(errno, shown, "examining");

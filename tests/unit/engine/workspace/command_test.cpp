@@ -428,7 +428,8 @@ TEST_F(command_fixture, rlimits_are_applied_in_the_child)
         auto r = run_cmd(s, o);
         ASSERT_TRUE(r) << r.error().message;
         EXPECT_EQ(r->stdout_text, "777 777\n123 124\n1048576 1048576\n2147483648 2147483648\n")
-            << r->sandbox << ": " << r->output;
+            << r->sandbox << ": " << r->describe() << " timed_out=" << r->timed_out << " " << r->duration_ms << "ms "
+            << r->output;
     }
 }
 
@@ -505,7 +506,8 @@ TEST_F(command_fixture, the_sandbox_blocks_the_network_unless_allowed)
     s.network = true;
     auto allowed = run_cmd(s, options());
     ASSERT_TRUE(allowed) << allowed.error().message;
-    EXPECT_EQ(allowed->exit_code, 0) << allowed->output;
+    EXPECT_EQ(allowed->exit_code, 0) << allowed->describe() << " timed_out=" << allowed->timed_out << " "
+                                     << allowed->duration_ms << "ms " << allowed->output;
     EXPECT_EQ(allowed->stdout_text, "connected\n");
 }
 

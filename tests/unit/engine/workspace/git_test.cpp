@@ -2,8 +2,11 @@
 #include "workspace_test_util.hpp"
 
 #include "io_fixture.hpp"
+#include "scripted_command_runner.hpp"
 
 #include <ep/engine/workspace/git.hpp>
+
+#include <algorithm>
 
 namespace ep::engine::ws_test {
 namespace {
@@ -216,6 +219,70 @@ TEST_F(git_fixture, a_missing_git_program_is_a_clear_error)
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, make_error_code(git_errc::git_missing));
     EXPECT_NE(r.error().message.find("git"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ep::engine::ws_test
+
+namespace ep::engine::ws_test {
+namespace {
+
+class git_command_lines : public test::io_fixture
+{
+protected:
+    temp_dir tmp;
+};
+
+TEST_F(git_command_lines, every_git_call_is_hardened_and_a_phase_without_changes_makes_no_commit)
+{
+    auto ws = workspace::open(tmp.path() / "repo");
+    ASSERT_TRUE(ws);
+    // `git diff --cached --quiet` exits 0: nothing staged.
+    test::scripted_command_runner fake;
+    git_repository repo(fake, *ws);
+    auto r = run(repo.commit_phase({"R", "p", 1, {}, "emulator", "m"}), 10s);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE(*r);
+    ASSERT_EQ(fake.calls.size(), 2u);  // add, diff — no commit
+    for (const auto& spec : fake.calls)
+    {
+        EXPECT_FALSE(spec.shell);
+        EXPECT_EQ(spec.argv.front(), "git");
+        const auto has = [&](const std::string& a) {
+            return std::find(spec.argv.begin(), spec.argv.end(), a) != spec.argv.end();
+        };
+        EXPECT_TRUE(has("core.hooksPath=/dev/null"));
+        EXPECT_TRUE(has("commit.gpgsign=false"));
+        EXPECT_TRUE(has("core.fsmonitor=false"));
+        EXPECT_EQ(spec.env.at("GIT_CONFIG_NOSYSTEM"), "1");
+        EXPECT_EQ(spec.env.at("GIT_CONFIG_GLOBAL"), "/dev/null");
+        EXPECT_EQ(spec.env.at("GIT_AUTHOR_NAME"), "EP");
+        EXPECT_EQ(spec.env.at("GIT_CEILING_DIRECTORIES"), ws->root().parent_path().string());
+    }
+    const auto& add = fake.calls[0].argv;
+    EXPECT_EQ(std::vector<std::string>(add.end() - 5, add.end()),
+              (std::vector<std::string>{"add", "-A", "--", ".", ":(exclude).ep"}));
+}
+
+TEST_F(git_command_lines, a_failing_git_command_is_reported_with_its_stderr)
+{
+    auto ws = workspace::open(tmp.path() / "repo");
+    ASSERT_TRUE(ws);
+    test::scripted_command_runner fake([](const command_spec& spec) -> ws_result<command_result> {
+        auto r = test::scripted_command_runner::ok_result(spec);
+        r.exit_code = 128;
+        r.stderr_text = "fatal: not a git repository\n";
+        return r;
+    });
+    git_repository repo(fake, *ws);
+    auto r = run(repo.restore("abc"), 10s);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, make_error_code(git_errc::unknown_commit));
+    auto c = run(repo.checkout_run_branch("R"), 10s);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(git_errc::git_failed));
+    EXPECT_NE(c.error().message.find("fatal: not a git repository"), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find("exit code 128"), std::string::npos) << c.error().message;
 }
 
 }  // namespace
