@@ -17,6 +17,13 @@
 //
 // Coroutine arguments are taken by value, so calls may be spawned with temporaries.
 //
+// Errors: git_missing (no git program), git_failed (the command line and git's stderr),
+// dirty_checkout, unknown_commit, and the runner's own (command_errc).
+//
+// @par Per-operation cancellation
+// As the runner's (terminal): the running git process is killed and the call returns its
+// error; an interrupted commit may leave .git/index.lock behind, which the next call reports.
+//
 // @par Thread safety
 // Strand-confined, like the runner. Calls on one repository must not overlap (git's own
 // index lock would refuse the second).
