@@ -1,5 +1,7 @@
 // open_store: picks the backend a store URI names and opens it with the shared options.
 
+#include "postgres/store.hpp"
+
 #include <ep/persistence/open_store.hpp>
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -17,6 +19,14 @@ result<std::unique_ptr<store>> open_sqlite(const std::string& path, const store_
     return std::unique_ptr<store>(std::move(*opened));
 }
 
+result<std::unique_ptr<store>> open_postgres(const std::string& uri, const store_options& options)
+{
+    auto opened = postgres_store::open(uri, options);
+    if (!opened)
+        return std::move(opened).error();
+    return std::unique_ptr<store>(std::move(*opened));
+}
+
 }  // namespace
 
 result<std::unique_ptr<store>> open_store(std::string_view uri, const store_options& options)
@@ -27,10 +37,9 @@ result<std::unique_ptr<store>> open_store(std::string_view uri, const store_opti
     switch (where->backend)
     {
     case store_location::backend_kind::sqlite: return open_sqlite(where->target, options);
-    case store_location::backend_kind::postgres: break;
+    case store_location::backend_kind::postgres: return open_postgres(where->target, options);
     }
-    return store_error(make_error_code(persistence_errc::invalid_argument),
-                       redact_store_uri(uri) + ": PostgreSQL stores are not supported by this build");
+    return store_error(make_error_code(persistence_errc::invalid_argument), "unknown store backend");
 }
 
 }  // namespace ep::persistence

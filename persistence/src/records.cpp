@@ -55,11 +55,23 @@ timestamp now_ms() noexcept
     return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::string_view to_string(run_status s) noexcept { return name_of(run_names, s); }
-std::string_view to_string(phase_status s) noexcept { return name_of(phase_names, s); }
-std::string_view to_string(attempt_outcome o) noexcept { return name_of(outcome_names, o); }
+std::string_view to_string(run_status s) noexcept
+{
+    return name_of(run_names, s);
+}
+std::string_view to_string(phase_status s) noexcept
+{
+    return name_of(phase_names, s);
+}
+std::string_view to_string(attempt_outcome o) noexcept
+{
+    return name_of(outcome_names, o);
+}
 
-std::optional<run_status> parse_run_status(std::string_view text) noexcept { return value_of(run_names, text); }
+std::optional<run_status> parse_run_status(std::string_view text) noexcept
+{
+    return value_of(run_names, text);
+}
 std::optional<phase_status> parse_phase_status(std::string_view text) noexcept
 {
     return value_of(phase_names, text);

@@ -92,7 +92,8 @@ std::size_t value_end(const std::string& s, std::size_t i, bool in_uri)
         }
         return s.size();
     }
-    while (i < s.size() && (in_uri ? s[i] != '&' && s[i] != '#' : std::isspace(static_cast<unsigned char>(s[i])) == 0))
+    while (i < s.size() &&
+           (in_uri ? s[i] != '&' && s[i] != '#' : std::isspace(static_cast<unsigned char>(s[i])) == 0))
         ++i;
     return i;
 }
@@ -154,8 +155,8 @@ result<store_location> parse_store_uri(std::string_view uri)
     if (scheme == "postgres" || scheme == "postgresql")
     {
         if (uri.substr(scheme.size(), 3) != "://")
-            return bad_uri("the store URI '" + redact_store_uri(uri) + "' is not a libpq URI; write " + scheme +
-                           "://[user[:password]@][host][:port][/dbname][?param=value…]");
+            return bad_uri("the store URI '" + redact_store_uri(uri) + "' is not a libpq URI; write " +
+                           scheme + "://[user[:password]@][host][:port][/dbname][?param=value…]");
         return store_location{store_location::backend_kind::postgres, std::string(uri)};
     }
     if (!scheme.empty())

@@ -43,7 +43,8 @@ result<void> require_run(sqlite_store::impl& s, const std::string& run_id, const
 }
 
 result<std::int64_t> insert_events(sqlite_store::impl& s, const std::string& run_id,
-                                   const std::vector<event_record>& events, timestamp now, const std::string& what)
+                                   const std::vector<event_record>& events, timestamp now,
+                                   const std::string& what)
 {
     if (events.empty())
         return std::int64_t{0};
@@ -60,7 +61,8 @@ result<std::int64_t> insert_events(sqlite_store::impl& s, const std::string& run
     }
     for (const auto& e : events)
     {
-        auto st = s.prepare("INSERT INTO events (run_id, seq, ts_ms, type, payload) VALUES (?1, ?2, ?3, ?4, ?5)");
+        auto st =
+            s.prepare("INSERT INTO events (run_id, seq, ts_ms, type, payload) VALUES (?1, ?2, ?3, ?4, ?5)");
         if (!st)
             return std::move(st).error();
         st->bind(1, run_id)
@@ -79,10 +81,10 @@ result<void> insert_attempt(sqlite_store::impl& s, const attempt_record& a)
     const auto what = "recording attempt " + std::to_string(a.attempt) + " of " +
                       detail::phase_label(a.run_id, a.phase_id, a.iteration, a.item);
     if (auto bad = detail::check_instance_key(a.iteration, a.item, what))
-        return *bad;
-    auto st = s.prepare(
-        "INSERT OR REPLACE INTO attempts (run_id, phase_id, iteration, item, attempt, provider, model, outcome,"
-        " error, http_status, latency_ms, started_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        return s.fail(persistence_errc::invalid_argument, *bad);
+    auto st = s.prepare("INSERT OR REPLACE INTO attempts (run_id, phase_id, iteration, item, attempt,"
+                        " provider, model, outcome, error, http_status, latency_ms, started_ms)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     if (!st)
         return std::move(st).error();
     st->bind(1, a.run_id)
@@ -110,7 +112,8 @@ result<void> sqlite_store::record_attempt(const attempt_record& a)
     return sqlite::insert_attempt(*impl_, a);
 }
 
-result<std::int64_t> sqlite_store::append_events(const std::string& run_id, const std::vector<event_record>& events)
+result<std::int64_t> sqlite_store::append_events(const std::string& run_id,
+                                                 const std::vector<event_record>& events)
 {
     std::lock_guard lock(impl_->mutex);
     const std::string what = "appending events to " + run_label(run_id);
@@ -168,12 +171,14 @@ result<std::vector<event_record>> sqlite_store::get_events(const std::string& ru
                                                            std::size_t limit)
 {
     std::lock_guard lock(impl_->mutex);
-    auto st = impl_->prepare(
-        "SELECT run_id, seq, ts_ms, type, payload FROM events WHERE run_id = ?1 AND seq > ?2"
-        " ORDER BY seq LIMIT ?3");
+    auto st =
+        impl_->prepare("SELECT run_id, seq, ts_ms, type, payload FROM events WHERE run_id = ?1 AND seq > ?2"
+                       " ORDER BY seq LIMIT ?3");
     if (!st)
         return std::move(st).error();
-    st->bind(1, run_id).bind(2, after_seq).bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    st->bind(1, run_id)
+        .bind(2, after_seq)
+        .bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     std::vector<event_record> out;
     int rc = SQLITE_OK;
     while ((rc = st->step()) == SQLITE_ROW)

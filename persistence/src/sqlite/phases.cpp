@@ -10,8 +10,8 @@ using detail::run_label;
 
 namespace {
 
-#define EP_PHASE_COLUMNS                                                                            \
-    "run_id, phase_id, iteration, item, status, output_text, output_json, provider, model, "      \
+#define EP_PHASE_COLUMNS                                                                                     \
+    "run_id, phase_id, iteration, item, status, output_text, output_json, provider, model, "                 \
     "input_tokens, output_tokens, cost_usd, started_ms, finished_ms, error, attempts"
 
 phase_record read_phase(const sqlite::statement& st)
@@ -42,14 +42,15 @@ constexpr const char* get_phases_sql =
     "SELECT " EP_PHASE_COLUMNS " FROM phases WHERE run_id = ?1"
     " ORDER BY COALESCE(started_ms, finished_ms), phase_id, iteration, item";
 constexpr const char* get_phase_sql =
-    "SELECT " EP_PHASE_COLUMNS " FROM phases WHERE run_id = ?1 AND phase_id = ?2 AND iteration = ?3 AND item = ?4";
+    "SELECT " EP_PHASE_COLUMNS
+    " FROM phases WHERE run_id = ?1 AND phase_id = ?2 AND iteration = ?3 AND item = ?4";
 
 // The upsert refuses (0 rows changed) to overwrite a completed instance: its output is final
 // and a resume must load it, never recompute it. One statement per checkpoint, as before loops:
 // the instance key only widens the primary key.
 constexpr const char* commit_phase_sql =
-    "INSERT INTO phases (" EP_PHASE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-    " ?14, ?15, ?16)"
+    "INSERT INTO phases (" EP_PHASE_COLUMNS ")"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     " ON CONFLICT (run_id, phase_id, iteration, item) DO UPDATE SET status = excluded.status,"
     " output_text = excluded.output_text, output_json = excluded.output_json, provider = excluded.provider,"
     " model = excluded.model, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
@@ -58,7 +59,8 @@ constexpr const char* commit_phase_sql =
     " WHERE phases.status <> 'completed'";
 
 constexpr const char* begin_phase_sql =
-    "INSERT INTO phases (run_id, phase_id, iteration, item, status, started_ms) VALUES (?1, ?2, ?3, ?4, 'running', ?5)"
+    "INSERT INTO phases (run_id, phase_id, iteration, item, status, started_ms)"
+    " VALUES (?1, ?2, ?3, ?4, 'running', ?5)"
     " ON CONFLICT (run_id, phase_id, iteration, item) DO UPDATE SET status = 'running',"
     " started_ms = excluded.started_ms, finished_ms = NULL, error = '', output_text = '', output_json = NULL"
     " WHERE phases.status <> 'completed'";
@@ -69,8 +71,8 @@ constexpr const char* count_completed_sql =
     "SELECT COUNT(*) FROM phases WHERE run_id = ?1 AND phase_id = ?3 AND status = 'completed'";
 constexpr const char* copy_phase_sql =
     "INSERT INTO phases (" EP_PHASE_COLUMNS ") SELECT ?2, phase_id, iteration, item, status, output_text,"
-    " output_json, provider, model, input_tokens, output_tokens, cost_usd, started_ms, finished_ms, error, attempts"
-    " FROM phases WHERE run_id = ?1 AND phase_id = ?3 AND status = 'completed'"
+    " output_json, provider, model, input_tokens, output_tokens, cost_usd, started_ms, finished_ms, error,"
+    " attempts FROM phases WHERE run_id = ?1 AND phase_id = ?3 AND status = 'completed'"
     " ON CONFLICT (run_id, phase_id, iteration, item) DO UPDATE SET status = excluded.status,"
     " output_text = excluded.output_text, output_json = excluded.output_json, provider = excluded.provider,"
     " model = excluded.model, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
@@ -78,11 +80,12 @@ constexpr const char* copy_phase_sql =
     " error = excluded.error, attempts = excluded.attempts"
     " WHERE phases.status <> 'completed'";
 constexpr const char* copy_attempts_sql =
-    "INSERT OR REPLACE INTO attempts (run_id, phase_id, iteration, item, attempt, provider, model, outcome, error,"
-    " http_status, latency_ms, started_ms) SELECT ?2, a.phase_id, a.iteration, a.item, a.attempt, a.provider,"
-    " a.model, a.outcome, a.error, a.http_status, a.latency_ms, a.started_ms FROM attempts a"
+    "INSERT OR REPLACE INTO attempts (run_id, phase_id, iteration, item, attempt, provider, model, outcome,"
+    " error, http_status, latency_ms, started_ms)"
+    " SELECT ?2, a.phase_id, a.iteration, a.item, a.attempt, a.provider, a.model, a.outcome, a.error, a.http_status, a.latency_ms, a.started_ms FROM attempts a"
     " WHERE a.run_id = ?1 AND a.phase_id = ?3 AND EXISTS (SELECT 1 FROM phases p WHERE p.run_id = ?1"
-    " AND p.phase_id = a.phase_id AND p.iteration = a.iteration AND p.item = a.item AND p.status = 'completed')";
+    " AND p.phase_id = a.phase_id AND p.iteration = a.iteration AND p.item = a.item"
+    " AND p.status = 'completed')";
 
 #undef EP_PHASE_COLUMNS
 
@@ -112,7 +115,8 @@ void bind_checkpoint(sqlite::statement& st, const phase_record& p, timestamp now
 
 // Runs one copy_phases statement (?1 from, ?2 to, ?3 phase); returns the rows it changed.
 result<std::int64_t> run_copy_statement(sqlite_store::impl& s, const char* sql, const std::string& from,
-                                        const std::string& to, const std::string& phase_id, const std::string& what)
+                                        const std::string& to, const std::string& phase_id,
+                                        const std::string& what)
 {
     auto st = s.prepare(sql);
     if (!st)
@@ -137,8 +141,9 @@ result<void> copy_one_phase(sqlite_store::impl& s, const std::string& from, cons
     if (!copied)
         return std::move(copied).error();
     if (*copied != *completed)  // the upsert left a completed target instance alone
-        return s.fail(persistence_errc::invalid_state,
-                      what + ": " + run_label(to) + " already has completed instances of phase '" + phase_id + "'");
+        return s.fail(persistence_errc::invalid_state, what + ": " + run_label(to) +
+                                                           " already has completed instances of phase '" +
+                                                           phase_id + "'");
     auto attempts = run_copy_statement(s, copy_attempts_sql, from, to, phase_id, what);
     if (!attempts)
         return std::move(attempts).error();
@@ -152,12 +157,16 @@ result<void> sqlite_store::begin_phase(const std::string& run_id, const std::str
 {
     const std::string what = "beginning " + phase_label(run_id, phase_id, iteration, item);
     if (auto bad = detail::check_instance_key(iteration, item, what))
-        return *bad;
+        return impl_->fail(persistence_errc::invalid_argument, *bad);
     std::lock_guard lock(impl_->mutex);
     auto st = impl_->prepare(begin_phase_sql);
     if (!st)
         return std::move(st).error();
-    st->bind(1, run_id).bind(2, phase_id).bind(3, iteration).bind(4, detail::item_column(item)).bind(5, impl_->now());
+    st->bind(1, run_id)
+        .bind(2, phase_id)
+        .bind(3, iteration)
+        .bind(4, detail::item_column(item))
+        .bind(5, impl_->now());
     if (const int rc = st->step(); rc != SQLITE_DONE)
         return sqlite::write_error(*impl_, rc, run_id, what);
     if (sqlite3_changes(impl_->db) == 0)
@@ -165,14 +174,13 @@ result<void> sqlite_store::begin_phase(const std::string& run_id, const std::str
     return {};
 }
 
-result<std::int64_t> sqlite_store::commit_phase(const phase_record& p, const std::vector<event_record>& events,
+result<std::int64_t> sqlite_store::commit_phase(const phase_record& p,
+                                                const std::vector<event_record>& events,
                                                 const std::vector<attempt_record>& attempts)
 {
-    if (p.run_id.empty() || p.phase_id.empty())
-        return impl_->fail(persistence_errc::invalid_argument, "commit_phase: the run id or phase id is empty");
     const std::string what = "committing " + phase_label(p.run_id, p.phase_id, p.iteration, p.item);
-    if (auto bad = detail::check_instance_key(p.iteration, p.item, what))
-        return *bad;
+    if (auto bad = detail::check_checkpoint(p, attempts, what))
+        return impl_->fail(persistence_errc::invalid_argument, *bad);
     std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
     sqlite::write_transaction txn(*impl_);
@@ -217,8 +225,8 @@ result<std::vector<phase_record>> sqlite_store::get_phases(const std::string& ru
     return out;
 }
 
-result<phase_record> sqlite_store::get_phase(const std::string& run_id, const std::string& phase_id, int iteration,
-                                             std::optional<int> item)
+result<phase_record> sqlite_store::get_phase(const std::string& run_id, const std::string& phase_id,
+                                             int iteration, std::optional<int> item)
 {
     std::lock_guard lock(impl_->mutex);
     auto st = impl_->prepare(get_phase_sql);
@@ -227,7 +235,8 @@ result<phase_record> sqlite_store::get_phase(const std::string& run_id, const st
     st->bind(1, run_id).bind(2, phase_id).bind(3, iteration).bind(4, detail::item_column(item));
     const int rc = st->step();
     if (rc == SQLITE_DONE)
-        return impl_->fail(persistence_errc::not_found, "no " + phase_label(run_id, phase_id, iteration, item));
+        return impl_->fail(persistence_errc::not_found,
+                           "no " + phase_label(run_id, phase_id, iteration, item));
     if (rc != SQLITE_ROW)
         return impl_->fail(rc, "reading " + phase_label(run_id, phase_id, iteration, item));
     return read_phase(*st);

@@ -13,25 +13,25 @@ using detail::run_label;
 namespace {
 
 // Runs with their totals. `r` is a subquery so list_runs can apply its LIMIT before the join.
-#define EP_RUN_COLUMNS                                                                              \
-    "r.id, r.workflow, r.definition, r.definition_hash, r.inputs, r.mix, r.status, r.error, "     \
-    "r.owner, r.heartbeat_ms, r.created_ms, r.updated_ms, r.finished_ms, "                         \
-    "COALESCE(SUM(p.input_tokens), 0), COALESCE(SUM(p.output_tokens), 0), "                        \
-    "COALESCE(SUM(p.cost_usd), 0), COALESCE(SUM(p.status = 'completed'), 0), "                     \
+#define EP_RUN_COLUMNS                                                                                       \
+    "r.id, r.workflow, r.definition, r.definition_hash, r.inputs, r.mix, r.status, r.error, "                \
+    "r.owner, r.heartbeat_ms, r.created_ms, r.updated_ms, r.finished_ms, "                                   \
+    "COALESCE(SUM(p.input_tokens), 0), COALESCE(SUM(p.output_tokens), 0), "                                  \
+    "COALESCE(SUM(p.cost_usd), 0), COALESCE(SUM(p.status = 'completed'), 0), "                               \
     "COALESCE(SUM(p.status = 'failed'), 0), r.options, r.parent_run_id, r.parent_phase"
 
-constexpr const char* get_run_sql = "SELECT " EP_RUN_COLUMNS
-                                    " FROM runs r LEFT JOIN phases p ON p.run_id = r.id"
-                                    " WHERE r.id = ?1 GROUP BY r.id";
+constexpr const char* get_run_sql =
+    "SELECT " EP_RUN_COLUMNS " FROM runs r LEFT JOIN phases p ON p.run_id = r.id"
+    " WHERE r.id = ?1 GROUP BY r.id";
 
 // ?1 status or NULL, ?2 workflow or '', ?3 limit, ?4 cursor id or ''. Newest first; runs of
 // one millisecond in creation (rowid) order. The cursor is the position of the run ?4 in that
 // order, or, for an id that is no stored run, a bound on the (time-sortable) ids.
 constexpr const char* list_runs_sql =
-    "SELECT " EP_RUN_COLUMNS
-    " FROM (SELECT rowid AS rid, * FROM runs"
+    "SELECT " EP_RUN_COLUMNS " FROM (SELECT rowid AS rid, * FROM runs"
     "       WHERE (?1 IS NULL OR status = ?1) AND (?2 = '' OR workflow = ?2)"
-    "         AND (?4 = '' OR (created_ms, rowid) < (SELECT c.created_ms, c.rowid FROM runs c WHERE c.id = ?4)"
+    "         AND (?4 = ''"
+    "              OR (created_ms, rowid) < (SELECT c.created_ms, c.rowid FROM runs c WHERE c.id = ?4)"
     "              OR (id < ?4 AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.id = ?4)))"
     "       ORDER BY created_ms DESC, rowid DESC LIMIT ?3) r"
     " LEFT JOIN phases p ON p.run_id = r.id"
@@ -99,19 +99,10 @@ result<int> update_run(sqlite_store::impl& s, const char* sql, const std::string
 
 result<run_record> sqlite_store::create_run(run_record run)
 {
-    if (run.workflow.empty())
-        return impl_->fail(persistence_errc::invalid_argument, "create_run: the workflow name is empty");
-    std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
-    if (run.id.empty())
-        run.id = new_run_id(now);
-    if (run.definition_hash.empty())
-        run.definition_hash = definition_hash(run.definition);
-    run.created = now;
-    run.updated = now;
-    run.finished = is_finished(run.status) ? std::optional<timestamp>(now) : std::nullopt;
-    run.heartbeat = run.owner.empty() ? std::nullopt : std::optional<timestamp>(now);
-    run.totals = {};
+    if (auto bad = detail::prepare_new_run(run, now))
+        return impl_->fail(persistence_errc::invalid_argument, *bad);
+    std::lock_guard lock(impl_->mutex);
 
     auto st = impl_->prepare(
         "INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, error, owner,"
@@ -170,7 +161,8 @@ result<std::vector<run_record>> sqlite_store::list_runs(const run_filter& filter
     return out;
 }
 
-result<void> sqlite_store::set_run_status(const std::string& run_id, run_status status, const std::string& error)
+result<void> sqlite_store::set_run_status(const std::string& run_id, run_status status,
+                                          const std::string& error)
 {
     std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
@@ -180,10 +172,11 @@ result<void> sqlite_store::set_run_status(const std::string& run_id, run_status 
                               " owner = CASE WHEN ?2 = 'waiting' THEN NULL ELSE owner END,"
                               " heartbeat_ms = CASE WHEN ?2 = 'waiting' THEN NULL ELSE heartbeat_ms END"
                               " WHERE id = ?1",
-                              "setting the status of " + run_label(run_id), [&](sqlite::statement& st) {
-                                  st.bind(1, run_id).bind(2, to_string(status)).bind(3, error).bind(4, now);
-                                  st.bind(5, is_finished(status) ? std::optional<timestamp>(now) : std::nullopt);
-                              });
+                              "setting the status of " + run_label(run_id),
+                              [&](sqlite::statement& st) {
+        st.bind(1, run_id).bind(2, to_string(status)).bind(3, error).bind(4, now);
+        st.bind(5, is_finished(status) ? std::optional<timestamp>(now) : std::nullopt);
+    });
     if (!changed)
         return std::move(changed).error();
     if (*changed == 0)
@@ -235,12 +228,13 @@ result<run_record> sqlite_store::acquire_lease(const std::string& run_id, const 
     if (auto r = txn.begin(what.c_str()); !r)
         return std::move(r).error();
     const auto now = impl_->now();
-    auto changed = update_run(*impl_,
-                              "UPDATE runs SET owner = ?2, heartbeat_ms = ?3, updated_ms = ?3 WHERE id = ?1"
-                              " AND (owner IS NULL OR owner = ?2 OR heartbeat_ms IS NULL OR heartbeat_ms < ?4)",
-                              what, [&](sqlite::statement& st) {
-                                  st.bind(1, run_id).bind(2, owner).bind(3, now).bind(4, now - ttl);
-                              });
+    auto changed =
+        update_run(*impl_,
+                   "UPDATE runs SET owner = ?2, heartbeat_ms = ?3, updated_ms = ?3 WHERE id = ?1"
+                   " AND (owner IS NULL OR owner = ?2 OR heartbeat_ms IS NULL OR heartbeat_ms < ?4)",
+                   what, [&](sqlite::statement& st) {
+                       st.bind(1, run_id).bind(2, owner).bind(3, now).bind(4, now - ttl);
+                   });
     if (!changed)
         return std::move(changed).error();
     if (*changed == 0)
@@ -296,10 +290,10 @@ result<void> sqlite_store::renew_lease(const std::string& run_id, const std::str
 result<void> sqlite_store::release_lease(const std::string& run_id, const std::string& owner)
 {
     std::lock_guard lock(impl_->mutex);
-    auto changed = update_run(*impl_,
-                              "UPDATE runs SET owner = NULL, heartbeat_ms = NULL WHERE id = ?1 AND owner = ?2",
-                              "releasing the lease of " + run_label(run_id),
-                              [&](sqlite::statement& st) { st.bind(1, run_id).bind(2, owner); });
+    auto changed =
+        update_run(*impl_, "UPDATE runs SET owner = NULL, heartbeat_ms = NULL WHERE id = ?1 AND owner = ?2",
+                   "releasing the lease of " + run_label(run_id),
+                   [&](sqlite::statement& st) { st.bind(1, run_id).bind(2, owner); });
     if (!changed)
         return std::move(changed).error();
     if (*changed == 1)

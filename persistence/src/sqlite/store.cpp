@@ -52,7 +52,8 @@ result<sqlite::statement> sqlite_store::impl::prepare(const char* sql)
     // must fail too rather than quietly commit on their own.
     if (batch_open && sqlite3_get_autocommit(db) != 0)
         return batch_rollback_cause ? *batch_rollback_cause
-                                    : fail(persistence_errc::io_error, "the group commit this call belonged to was rolled back");
+                                    : fail(persistence_errc::io_error,
+                                           "the group commit this call belonged to was rolled back");
     auto it = statements.find(sql);
     if (it == statements.end())
     {
@@ -103,9 +104,9 @@ write_transaction::~write_transaction()
 result<void> write_transaction::begin(const char* what)
 {
     if (s_.batch_open && sqlite3_get_autocommit(s_.db) != 0)
-        return s_.batch_rollback_cause
-                   ? *s_.batch_rollback_cause
-                   : s_.fail(persistence_errc::io_error, std::string(what) + ": the group commit was rolled back");
+        return s_.batch_rollback_cause ? *s_.batch_rollback_cause
+                                       : s_.fail(persistence_errc::io_error,
+                                                 std::string(what) + ": the group commit was rolled back");
     nested_ = s_.batch_open;
     auto r = s_.exec_cached(nested_ ? "SAVEPOINT ep_call" : "BEGIN IMMEDIATE", what);
     open_ = r.has_value();
@@ -263,7 +264,8 @@ result<void> migrate(sqlite_store::impl& s, int version)
             version = *current;
             continue;  // txn rolls back (nothing written)
         }
-        if (auto r = s.exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str()); !r)
+        if (auto r = s.exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str());
+            !r)
             return r;
         const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
         if (auto r = s.exec(bump.c_str(), "recording the schema version"); !r)
@@ -285,12 +287,18 @@ bool cannot_share_wal_index(const store_error& e)
 
 }  // namespace
 
-int sqlite_store::schema_version() noexcept { return sqlite::latest_schema_version(); }
+int sqlite_store::schema_version() noexcept
+{
+    return sqlite::latest_schema_version();
+}
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
 sqlite_store::~sqlite_store() = default;
 
-const fs::path& sqlite_store::path() const noexcept { return impl_->path; }
+const fs::path& sqlite_store::path() const noexcept
+{
+    return impl_->path;
+}
 
 result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, sqlite_options options)
 {
@@ -315,12 +323,11 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
         {
             fs::create_directories(path.parent_path(), fec);
             if (fec)
-                return store_error(
-                    make_error_code(is_permission_error(fec) ? persistence_errc::read_only
-                                                             : persistence_errc::io_error),
-                    path.string() + ": cannot create the directory " + path.parent_path().string() + ": " +
-                        fec.message(),
-                    boost::system::error_code(fec.value(), boost::system::system_category()));
+                return store_error(make_error_code(is_permission_error(fec) ? persistence_errc::read_only
+                                                                            : persistence_errc::io_error),
+                                   path.string() + ": cannot create the directory " +
+                                       path.parent_path().string() + ": " + fec.message(),
+                                   boost::system::error_code(fec.value(), boost::system::system_category()));
         }
     }
     else if (has_foreign_content(path))
@@ -348,9 +355,10 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
     int version = *read_version;
     if (version > schema_version())
         return s->fail(persistence_errc::schema_too_new,
-                       "schema version " + std::to_string(version) + " was written by a newer EP (this build "
-                       "supports up to " + std::to_string(schema_version()) +
-                       "); upgrade EP or use another --db. The file was not modified");
+                       "schema version " + std::to_string(version) +
+                           " was written by a newer EP (this build supports up to " +
+                           std::to_string(schema_version()) +
+                           "); upgrade EP or use another --db. The file was not modified");
 
     if (ro)
     {

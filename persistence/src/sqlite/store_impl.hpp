@@ -29,7 +29,7 @@ struct sqlite_store::impl
     sqlite_options options;
     sqlite3* db = nullptr;
     std::unique_ptr<sqlite::wal_checkpointer> checkpointer;  // writable stores; stopped before db closes
-    std::mutex mutex;  // serialises every public call (one connection, one user at a time)
+    std::mutex mutex;         // serialises every public call (one connection, one user at a time)
     bool batch_open = false;  // between begin_batch and end_batch: writes nest as savepoints
     // The error with which SQLite rolled an open batch back (SQLITE_FULL, IOERR, …): what every
     // later call of the batch, and end_batch, report instead of "no transaction is active".

@@ -21,7 +21,8 @@ result<void> require_run(sqlite_store::impl& s, const std::string& run_id, const
 /// Appends `events` to the run's log (seq continues from the last); returns the last seq (0
 /// for none).
 result<std::int64_t> insert_events(sqlite_store::impl& s, const std::string& run_id,
-                                   const std::vector<event_record>& events, timestamp now, const std::string& what);
+                                   const std::vector<event_record>& events, timestamp now,
+                                   const std::string& what);
 
 /// Inserts or replaces one attempts row.
 result<void> insert_attempt(sqlite_store::impl& s, const attempt_record& a);

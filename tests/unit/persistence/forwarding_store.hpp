@@ -24,7 +24,10 @@ public:
 
     result<run_record> create_run(run_record r) override { return note(), inner_->create_run(std::move(r)); }
     result<run_record> get_run(const std::string& id) override { return note(), inner_->get_run(id); }
-    result<std::vector<run_record>> list_runs(const run_filter& f) override { return note(), inner_->list_runs(f); }
+    result<std::vector<run_record>> list_runs(const run_filter& f) override
+    {
+        return note(), inner_->list_runs(f);
+    }
     using store::list_runs;
     result<void> set_run_status(const std::string& id, run_status s, const std::string& e) override
     {
@@ -38,7 +41,8 @@ public:
     {
         return note(), inner_->set_run_options(id, o);
     }
-    result<run_record> acquire_lease(const std::string& id, const std::string& o, std::chrono::milliseconds t) override
+    result<run_record> acquire_lease(const std::string& id, const std::string& o,
+                                     std::chrono::milliseconds t) override
     {
         return note(), inner_->acquire_lease(id, o, t);
     }
@@ -55,7 +59,10 @@ public:
     {
         return note(), inner_->begin_phase(id, p, iteration, item);
     }
-    result<void> record_attempt(const attempt_record& a) override { return note(), inner_->record_attempt(a); }
+    result<void> record_attempt(const attempt_record& a) override
+    {
+        return note(), inner_->record_attempt(a);
+    }
     using store::commit_phase;
     result<std::int64_t> commit_phase(const phase_record& p, const std::vector<event_record>& e,
                                       const std::vector<attempt_record>& a) override
@@ -85,7 +92,8 @@ public:
     {
         return note(), inner_->get_attempts(id, p);
     }
-    result<std::vector<event_record>> get_events(const std::string& id, std::int64_t after, std::size_t n) override
+    result<std::vector<event_record>> get_events(const std::string& id, std::int64_t after,
+                                                 std::size_t n) override
     {
         return note(), inner_->get_events(id, after, n);
     }
@@ -101,7 +109,8 @@ public:
     {
         auto r = inner_->end_batch();
         if (fail_end_batch)
-            return store_error(make_error_code(persistence_errc::disk_full), "injected: the batch did not commit");
+            return store_error(make_error_code(persistence_errc::disk_full),
+                               "injected: the batch did not commit");
         return r;
     }
 

@@ -1,11 +1,10 @@
 // SQLite only: a lease held by a dead process on this host is taken over at once (the
 // heartbeat lease itself is in the conformance suite).
 
+#include "dead_owner.hpp"
 #include "store_fixture.hpp"
 
 #include <ep/persistence/run_id.hpp>
-
-#include <sys/wait.h>
 
 namespace ep::persistence::test {
 namespace {
@@ -14,20 +13,12 @@ using lease = store_fixture;
 
 TEST_F(lease, a_dead_local_owner_is_taken_over_at_once)
 {
-    // A child that exits at once gives us a pid that certainly no longer exists (once reaped).
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0)
-        ::_exit(0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-
+    const auto dead = dead_local_owner();
+    ASSERT_FALSE(dead.empty());
     const auto me = default_owner();
-    const auto host = me.substr(0, me.rfind(':'));
-    const auto dead = host + ":" + std::to_string(child);
     EXPECT_TRUE(owner_is_dead_local_process(dead));
     EXPECT_FALSE(owner_is_dead_local_process(me));
-    EXPECT_FALSE(owner_is_dead_local_process("some-other-host:" + std::to_string(child)));
+    EXPECT_FALSE(owner_is_dead_local_process("some-other-host:" + dead.substr(dead.rfind(':') + 1)));
     EXPECT_FALSE(owner_is_dead_local_process("garbage"));
 
     auto s = open_store();

@@ -94,7 +94,9 @@ TEST_F(migrations, a_version_1_database_keeps_its_phases_and_attempts_when_migra
     EXPECT_EQ(attempts->front().latency, std::chrono::milliseconds(5));
     // The migrated tables are keyed by their primary key alone, and still refuse to overwrite
     // a completed phase.
-    EXPECT_EQ(pragma_text(db_path_, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = 'phases'"), "1");
+    EXPECT_EQ(
+        pragma_text(db_path_, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = 'phases'"),
+        "1");
     auto again = make_phase("r1", "design");
     again.status = phase_status::failed;
     EXPECT_EQ(s->commit_phase(again, {}).error().code, persistence_errc::invalid_state);

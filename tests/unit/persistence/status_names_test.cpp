@@ -13,8 +13,8 @@ TEST(records, status_names_round_trip)
     for (auto st : {run_status::pending, run_status::running, run_status::waiting, run_status::completed,
                     run_status::failed, run_status::interrupted})
         EXPECT_EQ(parse_run_status(to_string(st)), st);
-    for (auto st : {phase_status::running, phase_status::waiting, phase_status::completed, phase_status::failed,
-                    phase_status::skipped, phase_status::cancelled})
+    for (auto st : {phase_status::running, phase_status::waiting, phase_status::completed,
+                    phase_status::failed, phase_status::skipped, phase_status::cancelled})
         EXPECT_EQ(parse_phase_status(to_string(st)), st);
     EXPECT_EQ(to_string(run_status::waiting), "waiting");
     EXPECT_EQ(to_string(phase_status::waiting), "waiting");

@@ -29,8 +29,8 @@ protected:
     {
         static std::atomic<int> counter{0};
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("ep-persistence-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + info->name());
+        dir_ = fs::temp_directory_path() / ("ep-persistence-" + std::to_string(::getpid()) + "-" +
+                                            std::to_string(counter++) + "-" + info->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         db_path_ = dir_ / "sub" / "runs.db";  // "sub" exercises parent-directory creation

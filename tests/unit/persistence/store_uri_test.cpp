@@ -52,11 +52,11 @@ TEST(store_uri, bad_uris_are_invalid_arguments_that_name_the_accepted_forms)
         const char* uri;
         const char* says;
     };
-    for (const auto& c : {bad_case{"", "empty"}, bad_case{"sqlite:", "names no file"},
-                          bad_case{"sqlite://", "names no file"}, bad_case{"mysql://u@h/db", "unknown store URI scheme 'mysql:'"},
-                          bad_case{"redis:6379", "unknown store URI scheme 'redis:'"},
-                          bad_case{"postgres:ep", "not a libpq URI"},
-                          bad_case{"host=db user=ep dbname=ep", "keyword=value"}})
+    for (const auto& c :
+         {bad_case{"", "empty"}, bad_case{"sqlite:", "names no file"}, bad_case{"sqlite://", "names no file"},
+          bad_case{"mysql://u@h/db", "unknown store URI scheme 'mysql:'"},
+          bad_case{"redis:6379", "unknown store URI scheme 'redis:'"},
+          bad_case{"postgres:ep", "not a libpq URI"}, bad_case{"host=db user=ep dbname=ep", "keyword=value"}})
     {
         auto r = parse_store_uri(c.uri);
         ASSERT_FALSE(r) << c.uri;
@@ -75,13 +75,16 @@ TEST(store_uri, bad_uris_are_invalid_arguments_that_name_the_accepted_forms)
 
 TEST(store_uri, redaction_hides_every_password_and_keeps_the_rest)
 {
-    EXPECT_EQ(redact_store_uri("postgresql://ep:hunter2@db.example:5432/ep"), "postgresql://ep:***@db.example:5432/ep");
-    EXPECT_EQ(redact_store_uri("postgres://ep:p%40ss@db/ep?sslmode=require"), "postgres://ep:***@db/ep?sslmode=require");
+    EXPECT_EQ(redact_store_uri("postgresql://ep:hunter2@db.example:5432/ep"),
+              "postgresql://ep:***@db.example:5432/ep");
+    EXPECT_EQ(redact_store_uri("postgres://ep:p%40ss@db/ep?sslmode=require"),
+              "postgres://ep:***@db/ep?sslmode=require");
     // An '@' inside the password (unescaped) still ends at the last '@' before the host.
     EXPECT_EQ(redact_store_uri("postgres://ep:a@b@db/ep"), "postgres://ep:***@db/ep");
     EXPECT_EQ(redact_store_uri("postgresql://ep@db/ep?password=hunter2&sslmode=require"),
               "postgresql://ep@db/ep?password=***&sslmode=require");
-    EXPECT_EQ(redact_store_uri("postgresql:///ep?host=/tmp&PASSWORD=x#frag"), "postgresql:///ep?host=/tmp&PASSWORD=***#frag");
+    EXPECT_EQ(redact_store_uri("postgresql:///ep?host=/tmp&PASSWORD=x#frag"),
+              "postgresql:///ep?host=/tmp&PASSWORD=***#frag");
     EXPECT_EQ(redact_store_uri("host=db password='a b\\' c' user=ep"), "host=db password=*** user=ep");
     EXPECT_EQ(redact_store_uri("host=db password = hunter2"), "host=db password = ***");
     // Nothing to hide: unchanged, including look-alikes.

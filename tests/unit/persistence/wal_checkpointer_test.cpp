@@ -17,8 +17,9 @@ TEST_F(wal_checkpointer, its_thread_copies_the_bulk_and_the_writer_only_the_rest
     fs::create_directories(db_path_.parent_path());
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                               "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)",
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                           "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     auto ckpt = sqlite::wal_checkpointer::start(db_path_, db, 5s);

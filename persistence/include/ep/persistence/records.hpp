@@ -23,9 +23,9 @@ timestamp now_ms() noexcept;
 
 enum class run_status
 {
-    pending,      // created, no phase started yet
-    running,      // an owner is executing it (see owner/heartbeat for liveness)
-    waiting,      // stopped at an approval gate until someone decides; nobody owns it meanwhile
+    pending,  // created, no phase started yet
+    running,  // an owner is executing it (see owner/heartbeat for liveness)
+    waiting,  // stopped at an approval gate until someone decides; nobody owns it meanwhile
     completed,
     failed,       // a phase failed; resumable
     interrupted,  // stopped by a signal; resumable
@@ -70,8 +70,8 @@ struct run_totals
     std::int64_t output_tokens = 0;
     double cost_usd = 0.0;
     std::chrono::milliseconds duration{0};  // finished (or last update) minus created
-    int phases_completed = 0;  // completed instances
-    int phases_failed = 0;     // failed instances
+    int phases_completed = 0;               // completed instances
+    int phases_failed = 0;                  // failed instances
 };
 
 struct run_record
@@ -81,21 +81,21 @@ struct run_record
     std::string definition;       // snapshot of the workflow YAML, so a resume uses what started
     std::string definition_hash;  // hex SHA-256 of `definition`; empty on create → computed
     nlohmann::json inputs = nlohmann::json::object();  // user inputs (never credentials)
-    std::string mix;              // provider mix name ("A".."E" or a file path)
+    std::string mix;                                   // provider mix name ("A".."E" or a file path)
     /// Free-form run settings the runtime keeps with the run (workspace, max_cost_usd, git,
     /// fail_fast, …), so that a resume applies what the run started with. Never credentials.
     nlohmann::json options = nlohmann::json::object();
-    std::string parent_run_id;    // a fork's origin run; empty for an ordinary run
-    std::string parent_phase;     // the phase the fork re-ran from; empty for an ordinary run
+    std::string parent_run_id;  // a fork's origin run; empty for an ordinary run
+    std::string parent_phase;   // the phase the fork re-ran from; empty for an ordinary run
     run_status status = run_status::pending;
-    std::string error;            // why the run failed/was interrupted; empty otherwise
-    std::string owner;            // lease holder "host:pid"; empty when free
+    std::string error;                   // why the run failed/was interrupted; empty otherwise
+    std::string owner;                   // lease holder "host:pid"; empty when free
     std::optional<timestamp> heartbeat;  // the holder's last heartbeat
-    timestamp created{};          // set by the store on create
-    timestamp updated{};          // last change to the run row itself (status, mix, lease taken);
-                                  // committing a phase does not touch it (one page less per commit)
+    timestamp created{};                 // set by the store on create
+    timestamp updated{};                 // last change to the run row itself (status, mix, lease taken);
+                                         // committing a phase does not touch it (one page less per commit)
     std::optional<timestamp> finished;   // set when the status becomes completed/failed/interrupted
-    run_totals totals;            // read-only aggregate, filled by get_run / list_runs
+    run_totals totals;                   // read-only aggregate, filled by get_run / list_runs
 };
 
 /// Which runs list_runs returns: newest first (by creation), at most `limit`.
@@ -138,7 +138,7 @@ struct attempt_record
 {
     std::string run_id;
     std::string phase_id;
-    int iteration = 1;        // the instance the attempt belongs to (see phase_record)
+    int iteration = 1;  // the instance the attempt belongs to (see phase_record)
     std::optional<int> item;
     int attempt = 1;  // 1-based, per instance; recording the same number again replaces it
     std::string provider;
@@ -153,10 +153,10 @@ struct attempt_record
 /// One entry of the append-only event log (the `--json` events of DESIGN.md).
 struct event_record
 {
-    std::string run_id;  // assigned by the store from the call's run id
+    std::string run_id;    // assigned by the store from the call's run id
     std::int64_t seq = 0;  // assigned by the store: 1, 2, 3… per run, strictly increasing
-    timestamp ts{};      // caller's time; if left at the epoch the store uses now
-    std::string type;    // e.g. "phase_completed"
+    timestamp ts{};        // caller's time; if left at the epoch the store uses now
+    std::string type;      // e.g. "phase_completed"
     nlohmann::json payload = nlohmann::json::object();
 };
 

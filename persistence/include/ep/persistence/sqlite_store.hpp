@@ -78,8 +78,9 @@ public:
                                    std::optional<int> item = std::nullopt) override;
     result<void> copy_phases(const std::string& from_run, const std::string& to_run,
                              const std::vector<std::string>& phase_ids) override;
-    result<std::vector<attempt_record>> get_attempts(
-        const std::string& run_id, const std::optional<std::string>& phase_id = std::nullopt) override;
+    result<std::vector<attempt_record>>
+    get_attempts(const std::string& run_id,
+                 const std::optional<std::string>& phase_id = std::nullopt) override;
     result<std::vector<event_record>> get_events(const std::string& run_id, std::int64_t after_seq = 0,
                                                  std::size_t limit = SIZE_MAX) override;
 

@@ -91,8 +91,8 @@ public:
     /// Errors: not_found (unknown run); invalid_state if the instance is already completed — a
     /// completed instance must never be sent to a provider again; invalid_argument for an
     /// iteration below 1 or a negative item.
-    virtual result<void> begin_phase(const std::string& run_id, const std::string& phase_id, int iteration = 1,
-                                     std::optional<int> item = std::nullopt) = 0;
+    virtual result<void> begin_phase(const std::string& run_id, const std::string& phase_id,
+                                     int iteration = 1, std::optional<int> item = std::nullopt) = 0;
 
     /// Records one provider attempt (replaces the same run/phase/iteration/item/attempt number).
     /// Errors: not_found (unknown run).
@@ -105,7 +105,8 @@ public:
     /// also power loss). Errors: not_found (unknown run); invalid_state if the instance is
     /// already committed as completed (its output is final); invalid_argument (empty ids, an
     /// iteration below 1, a negative item); disk_full/io_error (rolled back).
-    virtual result<std::int64_t> commit_phase(const phase_record& phase, const std::vector<event_record>& events,
+    virtual result<std::int64_t> commit_phase(const phase_record& phase,
+                                              const std::vector<event_record>& events,
                                               const std::vector<attempt_record>& attempts) = 0;
     /// The checkpoint without attempts.
     result<std::int64_t> commit_phase(const phase_record& phase, const std::vector<event_record>& events)
@@ -138,13 +139,12 @@ public:
 
     /// Attempts of the run (or of one phase: all its instances), ordered by start time, then
     /// phase id, iteration, item and attempt number.
-    virtual result<std::vector<attempt_record>> get_attempts(
-        const std::string& run_id, const std::optional<std::string>& phase_id = std::nullopt) = 0;
+    virtual result<std::vector<attempt_record>>
+    get_attempts(const std::string& run_id, const std::optional<std::string>& phase_id = std::nullopt) = 0;
 
     /// Events of the run with seq > `after_seq`, ascending, at most `limit`.
-    virtual result<std::vector<event_record>> get_events(const std::string& run_id,
-                                                         std::int64_t after_seq = 0,
-                                                         std::size_t limit = SIZE_MAX) = 0;
+    virtual result<std::vector<event_record>>
+    get_events(const std::string& run_id, std::int64_t after_seq = 0, std::size_t limit = SIZE_MAX) = 0;
 
     // ---- maintenance -----------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ TEST_P(async_facade, a_whole_phase_lifecycle_from_a_coroutine)
         [&]() -> asio::awaitable<void> {
             auto run = co_await db.create_run(make_run());
             EXPECT_TRUE(run) << (run ? "" : run.error().to_string());
-            EXPECT_EQ(std::this_thread::get_id(), loop_thread);  // resumed on the caller's executor
+            EXPECT_EQ(std::this_thread::get_id(), loop_thread);   // resumed on the caller's executor
             EXPECT_NE(backend->last_thread.load(), loop_thread);  // the store ran elsewhere
 
             EXPECT_TRUE(co_await db.acquire_lease(run->id, "host-a:1", std::chrono::seconds(30)));
@@ -127,7 +127,8 @@ TEST_P(async_facade, the_loop_keeps_running_while_the_writer_works)
         asio::co_spawn(
             ctx_,
             [&, i]() -> asio::awaitable<void> {
-                auto r = co_await db.commit_phase(make_phase(id, "p" + std::to_string(i)), make_events("p", 3));
+                auto r =
+                    co_await db.commit_phase(make_phase(id, "p" + std::to_string(i)), make_events("p", 3));
                 EXPECT_TRUE(r);
                 ++commits;
             },
@@ -168,7 +169,8 @@ TEST_P(async_facade, concurrent_checkpoints_share_group_commits_and_all_land)
             [&, i]() -> asio::awaitable<void> {
                 // begin + commit, as the executor does: both queue behind the others.
                 EXPECT_TRUE(co_await db.begin_phase(id, "p" + std::to_string(i)));
-                auto r = co_await db.commit_phase(make_phase(id, "p" + std::to_string(i)), make_events("p", 2));
+                auto r =
+                    co_await db.commit_phase(make_phase(id, "p" + std::to_string(i)), make_events("p", 2));
                 EXPECT_TRUE(r);
                 ok += r.has_value();
             },
@@ -255,7 +257,7 @@ TEST_P(async_facade, destroying_the_facade_completes_queued_writes)
                 },
                 asio::detached);
         ctx_.poll();  // starts the coroutines: all ten calls are now queued on the writer
-    }  // the destructor waits for the writer to drain
+    }                 // the destructor waits for the writer to drain
     EXPECT_EQ(backend->get_phases(id)->size(), 10u);
     ctx_.run();  // deliver the completions
     EXPECT_EQ(completions, 10);

@@ -71,7 +71,8 @@ TEST_P(checkpoints, a_commit_without_finish_time_gets_now)
     auto p = make_phase(run->id, "design");
     p.finished.reset();
     ASSERT_TRUE(s->commit_phase(p, {}));
-    EXPECT_EQ(s->get_phase(run->id, "design")->finished, timestamp(std::chrono::milliseconds(clock_ms_.load())));
+    EXPECT_EQ(s->get_phase(run->id, "design")->finished,
+              timestamp(std::chrono::milliseconds(clock_ms_.load())));
 }
 
 TEST_P(checkpoints, a_completed_phase_is_final)

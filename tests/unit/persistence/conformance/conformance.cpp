@@ -20,7 +20,10 @@ std::string test_id()
 
 }  // namespace
 
-std::string backend_name(const ::testing::TestParamInfo<backend_factory>& info) { return info.param.name; }
+std::string backend_name(const ::testing::TestParamInfo<backend_factory>& info)
+{
+    return info.param.name;
+}
 
 void store_test::SetUp()
 {
@@ -30,7 +33,10 @@ void store_test::SetUp()
         GTEST_SKIP() << GetParam().name << " is not available: " << why;
 }
 
-void store_test::TearDown() { backend_.reset(); }
+void store_test::TearDown()
+{
+    backend_.reset();
+}
 
 void async_facade::TearDown()
 {

@@ -66,7 +66,10 @@ protected:
 };
 
 /// Prints the backend's name (test listings show it instead of the object's bytes).
-inline void PrintTo(const backend_factory& f, std::ostream* os) { *os << f.name; }
+inline void PrintTo(const backend_factory& f, std::ostream* os)
+{
+    *os << f.name;
+}
 
 /// The name a parameter gets in test names ("sqlite", "postgres").
 std::string backend_name(const ::testing::TestParamInfo<backend_factory>& info);
@@ -94,15 +97,15 @@ protected:
 }  // namespace ep::persistence::conformance
 
 /// Instantiates every topic of the suite for one backend factory.
-#define EP_STORE_CONFORMANCE_INSTANTIATE(prefix, factory)                                                 \
-    INSTANTIATE_TEST_SUITE_P(prefix, runs, ::testing::Values(factory), backend_name);                    \
-    INSTANTIATE_TEST_SUITE_P(prefix, leases, ::testing::Values(factory), backend_name);                  \
-    INSTANTIATE_TEST_SUITE_P(prefix, checkpoints, ::testing::Values(factory), backend_name);             \
-    INSTANTIATE_TEST_SUITE_P(prefix, events, ::testing::Values(factory), backend_name);                  \
-    INSTANTIATE_TEST_SUITE_P(prefix, listing, ::testing::Values(factory), backend_name);                 \
-    INSTANTIATE_TEST_SUITE_P(prefix, integrity, ::testing::Values(factory), backend_name);               \
-    INSTANTIATE_TEST_SUITE_P(prefix, group_commit, ::testing::Values(factory), backend_name);            \
-    INSTANTIATE_TEST_SUITE_P(prefix, async_facade, ::testing::Values(factory), backend_name);            \
-    INSTANTIATE_TEST_SUITE_P(prefix, sharing, ::testing::Values(factory), backend_name);                 \
-    INSTANTIATE_TEST_SUITE_P(prefix, instances, ::testing::Values(factory), backend_name);               \
+#define EP_STORE_CONFORMANCE_INSTANTIATE(prefix, factory)                                                    \
+    INSTANTIATE_TEST_SUITE_P(prefix, runs, ::testing::Values(factory), backend_name);                        \
+    INSTANTIATE_TEST_SUITE_P(prefix, leases, ::testing::Values(factory), backend_name);                      \
+    INSTANTIATE_TEST_SUITE_P(prefix, checkpoints, ::testing::Values(factory), backend_name);                 \
+    INSTANTIATE_TEST_SUITE_P(prefix, events, ::testing::Values(factory), backend_name);                      \
+    INSTANTIATE_TEST_SUITE_P(prefix, listing, ::testing::Values(factory), backend_name);                     \
+    INSTANTIATE_TEST_SUITE_P(prefix, integrity, ::testing::Values(factory), backend_name);                   \
+    INSTANTIATE_TEST_SUITE_P(prefix, group_commit, ::testing::Values(factory), backend_name);                \
+    INSTANTIATE_TEST_SUITE_P(prefix, async_facade, ::testing::Values(factory), backend_name);                \
+    INSTANTIATE_TEST_SUITE_P(prefix, sharing, ::testing::Values(factory), backend_name);                     \
+    INSTANTIATE_TEST_SUITE_P(prefix, instances, ::testing::Values(factory), backend_name);                   \
     INSTANTIATE_TEST_SUITE_P(prefix, fork_copy, ::testing::Values(factory), backend_name)

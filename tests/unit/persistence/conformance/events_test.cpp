@@ -62,7 +62,8 @@ TEST_P(events, a_callers_timestamp_and_payload_are_kept)
     e.type = "phase_completed";
     e.ts = timestamp(123456ms);
     e.payload = {{"phase", "design"}, {"usage", {{"input_tokens", 10}, {"output_tokens", 20}}},
-                 {"cost_usd", 0.125}, {"text", "ünïcode ✓"}, {"list", {1, 2, 3}}, {"none", nullptr}};
+                 {"cost_usd", 0.125}, {"text", "ünïcode ✓"},
+                 {"list", {1, 2, 3}}, {"none", nullptr}};
     ASSERT_TRUE(s->append_events(id, {e}));
     auto got = s->get_events(id);
     ASSERT_TRUE(got);

@@ -14,9 +14,9 @@ public:
     explicit fork_source(store& s) : id(s.create_run(make_run()).value().id)
     {
         auto design = make_phase(id, "design");
-        EXPECT_TRUE(s.commit_phase(design, make_events("design", 2),
-                                   {make_attempt(id, "design", 1, attempt_outcome::failed),
-                                    make_attempt(id, "design", 2)}));
+        EXPECT_TRUE(s.commit_phase(
+            design, make_events("design", 2),
+            {make_attempt(id, "design", 1, attempt_outcome::failed), make_attempt(id, "design", 2)}));
         for (int item = 0; item < 2; ++item)
         {
             auto b = make_phase(id, "build");

@@ -6,14 +6,15 @@
 namespace ep::persistence::conformance {
 namespace {
 
-phase_record instance(const std::string& run_id, const std::string& phase_id, int iteration, std::optional<int> item,
-                      timestamp started)
+phase_record instance(const std::string& run_id, const std::string& phase_id, int iteration,
+                      std::optional<int> item, timestamp started)
 {
     auto p = make_phase(run_id, phase_id);
     p.iteration = iteration;
     p.item = item;
     p.started = started;
-    p.output_text = phase_id + "#" + std::to_string(iteration) + (item ? "[" + std::to_string(*item) + "]" : "");
+    p.output_text =
+        phase_id + "#" + std::to_string(iteration) + (item ? "[" + std::to_string(*item) + "]" : "");
     return p;
 }
 
@@ -36,7 +37,8 @@ TEST_P(instances, each_iteration_and_item_is_a_checkpoint_of_its_own)
     EXPECT_EQ(s->get_phase(id, "review")->output_text, "review#1");  // defaults: iteration 1, no item
     EXPECT_EQ(s->get_phase(id, "review", 2)->output_text, "review#2");
     EXPECT_EQ(s->get_phase(id, "build", 1, 1)->output_text, "build#1[1]");
-    EXPECT_EQ(s->get_phase(id, "build", 1, std::nullopt)->output_json, nlohmann::json::array({"a", "b", "c"}));
+    EXPECT_EQ(s->get_phase(id, "build", 1, std::nullopt)->output_json,
+              nlohmann::json::array({"a", "b", "c"}));
     auto missing = s->get_phase(id, "review", 3);
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, persistence_errc::not_found);
@@ -49,8 +51,8 @@ TEST_P(instances, each_iteration_and_item_is_a_checkpoint_of_its_own)
     for (const auto& p : *all)
         order.push_back(p.output_text);
     // By start time, then phase, iteration, item (the fan-out's own row before its items).
-    EXPECT_EQ(order, (std::vector<std::string>{"review#1", "build#1", "build#1[0]", "build#1[1]", "build#1[2]",
-                                               "review#2"}));
+    EXPECT_EQ(order, (std::vector<std::string>{"review#1", "build#1", "build#1[0]", "build#1[1]",
+                                               "build#1[2]", "review#2"}));
     EXPECT_EQ((*all)[1].iteration, 1);
     EXPECT_FALSE((*all)[1].item);
     EXPECT_EQ((*all)[2].item, 0);
@@ -84,7 +86,8 @@ TEST_P(instances, completed_is_final_per_instance)
     EXPECT_EQ(s->begin_phase(id, "implement").error().code, persistence_errc::invalid_state);
     auto overwrite = instance(id, "build", 1, 0, timestamp(1ms));
     overwrite.output_text = "different";
-    EXPECT_EQ(s->commit_phase(overwrite, make_events("build", 1)).error().code, persistence_errc::invalid_state);
+    EXPECT_EQ(s->commit_phase(overwrite, make_events("build", 1)).error().code,
+              persistence_errc::invalid_state);
     EXPECT_EQ(s->get_phase(id, "build", 1, 0)->output_text, "build#1[0]");
     EXPECT_TRUE(s->get_events(id)->empty());
 

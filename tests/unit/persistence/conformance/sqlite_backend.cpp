@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 class sqlite_backend final : public backend
 {
 public:
-    explicit sqlite_backend(const std::string& test_id) : dir_(fs::temp_directory_path() / ("ep-conformance-" + test_id))
+    explicit sqlite_backend(const std::string& test_id)
+        : dir_(fs::temp_directory_path() / ("ep-conformance-" + test_id))
     {
         fs::remove_all(dir_);
         fs::create_directories(dir_);
@@ -51,8 +52,9 @@ private:
     fs::path dir_;
 };
 
-const backend_factory sqlite_factory{
-    "sqlite", [](const std::string& test_id, std::string&) { return std::make_unique<sqlite_backend>(test_id); }};
+const backend_factory sqlite_factory{"sqlite", [](const std::string& test_id, std::string&) {
+                                         return std::make_unique<sqlite_backend>(test_id);
+                                     }};
 
 }  // namespace
 
