@@ -48,6 +48,8 @@ routing_explanation explain_routing(const workflow_spec& spec, const dag& graph,
     for (const std::size_t index : graph.order())
     {
         const phase_spec& phase = spec.phases.at(index);
+        if (phase.kind == phase_kind::command)
+            continue;  // runs a program: nothing to route
         auto req = make_route_request(phase, estimate_template_tokens(phase, pol.find_persona(phase.persona.value)));
         req.circuits = circuits;
         phase_routing row;
