@@ -212,4 +212,150 @@ TEST(implement_test_fix, kill_9_during_a_command_phase_then_resume_repeats_nothi
     EXPECT_NE(log.find("write"), std::string::npos) << log;
 }
 
+// `--workspace .` on a checkout with uncommitted changes: refused (nothing touched), unless
+// --allow-dirty.
+TEST(implement_test_fix, a_dirty_checkout_is_refused_unless_allow_dirty)
+{
+    const auto bin = ep_run_binary();
+    if (!fs::exists(bin) || !tools_present())
+        GTEST_SKIP() << "needs ep-run, python3 and git";
+    const ep::testing::scratch_dir scratch("ep-dirty-");
+    const fs::path& dir = scratch.path();
+    const fs::path repo = dir / "repo";
+    fs::create_directories(repo);
+    const std::string git = "git -C '" + repo.string() + "' -c user.name=t -c user.email=t@t ";
+    ASSERT_EQ(std::system((git + "init -q && echo one > '" + (repo / "notes.txt").string() + "' && " + git +
+                           "add notes.txt && " + git + "commit -qm base").c_str()),
+              0);
+    std::ofstream(repo / "notes.txt") << "uncommitted\n";
+    std::ofstream(dir / "w.yaml") << "name: w\ngit: true\nphases:\n  t: {run: [touch, made.txt]}\n";
+    const auto db = (dir / "runs.db").string();
+    auto pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", "."},
+                            dir / "run.out", dir / "run.err", repo);
+    EXPECT_NE(wait_child(pid).code, 0);
+    EXPECT_NE(slurp(dir / "run.err").find("uncommitted changes (notes.txt)"), std::string::npos)
+        << slurp(dir / "run.err");
+    EXPECT_FALSE(fs::exists(repo / "made.txt"));
+    EXPECT_EQ(slurp(repo / "notes.txt"), "uncommitted\n");
+
+    pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ".", "--allow-dirty"},
+                       dir / "run2.out", dir / "run2.err", repo);
+    EXPECT_EQ(wait_child(pid).code, 0) << slurp(dir / "run2.err");
+    EXPECT_TRUE(fs::exists(repo / "made.txt"));
+}
+
+// `gate:` after a command phase: outside a loop a failed gate fails the phase; in a `repeat` body
+// it makes the loop go round again even though `until` holds.
+const char* gate_workflow = R"(name: gates
+phases:
+  check:
+    run: "n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n; printf 'Ran 4 tests in 0.1s\n\n'; if [ $n -ge 2 ]; then echo OK; else echo 'FAILED (failures=1)'; fi"
+    shell: true
+    allow_failure: true
+    gate: {min_pass_rate: 1}
+    REPEAT
+)";
+
+TEST(implement_test_fix, a_failed_gate_fails_the_phase_or_feeds_the_loop)
+{
+    const auto bin = ep_run_binary();
+    if (!fs::exists(bin))
+        GTEST_SKIP() << bin << " is not built";
+    for (const bool in_loop : {false, true})
+    {
+        SCOPED_TRACE(in_loop ? "in a loop" : "outside loops");
+        const ep::testing::scratch_dir scratch("ep-gate-");
+        const fs::path& dir = scratch.path();
+        std::string yaml = gate_workflow;
+        yaml.replace(yaml.find("REPEAT"), 6, in_loop ? "repeat: {from: check, until: 'true', max_iterations: 3}" : "");
+        std::ofstream(dir / "g.yaml") << yaml;
+        auto pid = spawn_ep_run({(dir / "g.yaml").string(), "--emulate", "--json", "--db", (dir / "runs.db").string(),
+                                 "--workspace", (dir / "ws").string()},
+                                dir / "run.out", dir / "run.err", dir);
+        const int code = wait_child(pid).code;
+        const auto events = json_lines(dir / "run.out");
+        const auto gates = of_type(events, "gate_evaluated", "check");
+        if (!in_loop)
+        {
+            EXPECT_EQ(code, 1);
+            ASSERT_EQ(gates.size(), 1u);
+            EXPECT_FALSE(gates[0]["gate"].value("passed", true));
+            const auto failed = of_type(events, "phase_failed", "check");
+            ASSERT_EQ(failed.size(), 1u);
+            EXPECT_NE(failed[0].value("error", "").find("pass rate"), std::string::npos) << failed[0].dump();
+        }
+        else
+        {
+            EXPECT_EQ(code, 0) << slurp(dir / "run.err");
+            ASSERT_EQ(gates.size(), 2u);
+            EXPECT_FALSE(gates[0]["gate"].value("passed", true));
+            EXPECT_TRUE(gates[1]["gate"].value("passed", false));
+        }
+    }
+}
+
+// Engine tools through each provider's native tool calling (the emulator speaks all three wire
+// formats): the model calls list_files, the engine runs it in the workspace, the result goes
+// back, the model answers.
+const char* tools_workflow = R"(name: tools
+phases:
+  seed:
+    run: "mkdir -p src && echo 'print(1)' > src/main.py"
+    shell: true
+  look:
+    needs: [seed]
+    persona: PERSONA
+    prompt: "List the files of the workspace, then say what you found."
+    tools: [list_files]
+    max_tool_rounds: 3
+)";
+
+struct tools_case
+{
+    const char* mix;
+    const char* persona;
+    const char* provider;
+};
+
+class engine_tools : public ::testing::TestWithParam<tools_case>
+{
+};
+
+TEST_P(engine_tools, a_tool_call_is_executed_in_the_workspace_and_its_result_sent_back)
+{
+    const auto bin = ep_run_binary();
+    if (!fs::exists(bin))
+        GTEST_SKIP() << bin << " is not built";
+    const auto c = GetParam();
+    const ep::testing::scratch_dir scratch("ep-tools-");
+    const fs::path& dir = scratch.path();
+    std::string yaml = tools_workflow;
+    yaml.replace(yaml.find("PERSONA"), 7, c.persona);
+    std::ofstream(dir / "tools.yaml") << yaml;
+    auto pid = spawn_ep_run({(dir / "tools.yaml").string(), "--emulate", "--json", "--config", c.mix, "--db",
+                             (dir / "runs.db").string(), "--workspace", (dir / "ws").string()},
+                            dir / "run.out", dir / "run.err", dir);
+    ASSERT_EQ(wait_child(pid).code, 0) << slurp(dir / "run.err");
+    const auto events = json_lines(dir / "run.out");
+    const auto calls = of_type(events, "tool_call", "look");
+    const auto results = of_type(events, "tool_result", "look");
+    ASSERT_EQ(calls.size(), 1u);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(calls[0].value("name", ""), "list_files");
+    EXPECT_EQ(results[0].value("id", ""), calls[0].value("id", "x"));
+    EXPECT_FALSE(results[0].value("is_error", true)) << results[0].dump();
+    EXPECT_NE(results[0].value("content", "").find("src/main.py"), std::string::npos) << results[0].dump();
+    const auto done = of_type(events, "phase_completed", "look");
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].value("provider", ""), c.provider);
+    // The model's second answer reads the tool's result.
+    EXPECT_NE(done[0].value("output", "").find("The tool returned"), std::string::npos) << done[0].dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(providers, engine_tools,
+                         ::testing::Values(tools_case{"D", "code_writer", "openai"},
+                                           tools_case{"A", "code_writer", "anthropic"},
+                                           tools_case{"C", "documentation_writer", "gemini"}),
+                         [](const ::testing::TestParamInfo<tools_case>& i) { return std::string(i.param.provider); });
+
 }  // namespace

@@ -22,6 +22,12 @@ json object_schema(json properties, std::vector<std::string> required)
     return schema;
 }
 
+json with_default(json property, const char* value)
+{
+    property["default"] = value;
+    return property;
+}
+
 providers::tool_spec spec_of(std::string_view name)
 {
     const char* path_help = "A path relative to the workspace root, e.g. src/app.py (no absolute paths, no ..).";
@@ -37,8 +43,9 @@ providers::tool_spec spec_of(std::string_view name)
                               {"path", "content"})};
     if (name == "list_files")
         return {"list_files", "List the files and directories of the workspace (recursively) or of one directory.",
-                object_schema({{"path", string_property("A directory relative to the workspace root; default: the "
-                                                        "whole workspace.")}},
+                object_schema({{"path", with_default(string_property("A directory relative to the workspace root; "
+                                                                     "default: the whole workspace."),
+                                                     ".")}},
                               {})};
     return {"run_tests",
             "Run the project's test command in the workspace and return its exit code and output. Use it after "

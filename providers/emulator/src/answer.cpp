@@ -257,6 +257,8 @@ nlohmann::json fill_schema(const nlohmann::json& schema, const std::string& labe
         return "emulated " + label;
     if (schema.contains("const"))
         return schema["const"];
+    if (schema.contains("default"))
+        return schema["default"];  // what a model given no reason to choose otherwise passes
     if (schema.contains("enum") && schema["enum"].is_array() && !schema["enum"].empty())
         return schema["enum"][0];
     for (const char* key : {"anyOf", "oneOf", "allOf"})
