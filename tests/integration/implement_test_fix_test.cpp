@@ -352,6 +352,68 @@ TEST_P(engine_tools, a_tool_call_is_executed_in_the_workspace_and_its_result_sen
     EXPECT_NE(done[0].value("output", "").find("The tool returned"), std::string::npos) << done[0].dump();
 }
 
+// kill -9 after a tool round was stored and before the phase ended: the resume sends the stored
+// round back to the model and never runs that tool call again.
+const char* tool_crash_workflow = R"(name: tool-crash
+test_command:
+  run: "echo ran >> ran.txt"
+  shell: true
+phases:
+  fix:
+    persona: code_writer
+    prompt: "Run the tests, then report."
+    tools: [run_tests]
+)";
+
+TEST(engine_tools_resume, a_completed_tool_call_is_not_run_again_after_kill_9)
+{
+    const auto bin = ep_run_binary();
+    if (!fs::exists(bin))
+        GTEST_SKIP() << bin << " is not built";
+    int checked = 0;
+    for (int attempt = 0; attempt < 8 && checked == 0; ++attempt)
+    {
+        const ep::testing::scratch_dir scratch("ep-tool-crash-");
+        const fs::path& dir = scratch.path();
+        std::ofstream(dir / "t.yaml") << tool_crash_workflow;
+        const auto db = (dir / "runs.db").string();
+        auto pid = spawn_ep_run({(dir / "t.yaml").string(), "--emulate", "--json", "--db", db, "--workspace",
+                                 (dir / "ws").string()},
+                                dir / "run.out", dir / "run.err", dir);
+        for (int i = 0; i < 2000 && of_type(json_lines(dir / "run.out"), "tool_result").empty(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // The round is stored just after its tool_result event; the paced answer that follows
+        // takes a few hundred milliseconds.
+        std::this_thread::sleep_for(std::chrono::milliseconds(40 + 20 * attempt));
+        ::kill(pid, SIGKILL);
+        wait_child(pid);
+        const auto first = json_lines(dir / "run.out");
+        if (first.empty())
+            continue;
+        const std::string run_id = first.front().value("run_id", "");
+        bool round_stored = false, completed = false;
+        {
+            auto store = ps::sqlite_store::open(db);
+            ASSERT_TRUE(store);
+            for (const auto& e : (*store)->get_events(run_id).value())
+                round_stored = round_stored || e.type == "tool_round";
+            for (const auto& p : (*store)->get_phases(run_id).value())
+                completed = completed || p.status == ps::phase_status::completed;
+        }
+        if (!round_stored || completed)
+            continue;  // killed before the round was stored, or too late: try again
+        auto rpid = spawn_ep_run({"--resume", run_id, "--emulate", "--json", "--db", db}, dir / "resume.out",
+                                 dir / "resume.err", dir);
+        ASSERT_EQ(wait_child(rpid).code, 0) << slurp(dir / "resume.err");
+        const auto events = json_lines(dir / "resume.out");
+        EXPECT_TRUE(of_type(events, "tool_call").empty()) << "a stored tool call was made again";
+        EXPECT_EQ(of_type(events, "phase_completed", "fix").size(), 1u);
+        EXPECT_EQ(slurp(dir / "ws" / "ran.txt"), "ran\n");
+        ++checked;
+    }
+    EXPECT_EQ(checked, 1) << "no kill landed between the stored round and the phase's end";
+}
+
 INSTANTIATE_TEST_SUITE_P(providers, engine_tools,
                          ::testing::Values(tools_case{"D", "code_writer", "openai"},
                                            tools_case{"A", "code_writer", "anthropic"},
