@@ -3,7 +3,8 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build ccache pkg-config git
+    build-essential cmake ninja-build ccache pkg-config
+    git                                     # `git: true`: the workspace's phase commits (run as a program)
     libboost1.81-dev libboost-url1.81-dev libboost-filesystem1.81-dev  # Asio, Beast, Process v2 (needs Filesystem), URL (1.81, not Debian's default 1.74)
     libssl-dev openssl                      # TLS for the transport; `openssl` makes test certificates
     nlohmann-json3-dev                      # JSON for wire formats, events and the store
@@ -15,6 +16,8 @@ packages=(
     postgresql-15                           # a throwaway PostgreSQL server for the Postgres store tests (tests/support/pg_cluster.sh)
     libspdlog-dev libfmt-dev                # logging
     libcli11-dev                            # ep-run flags
+    libxml2-dev                             # JUnit XML reports (written) and test results (read by gates)
+    bubblewrap                              # the sandbox of command phases (namespaces, read-only system)
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
     nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client

@@ -3,6 +3,7 @@
 #include <ep/cli/commands.hpp>
 #include <ep/engine/graph.hpp>
 #include <ep/engine/router.hpp>
+#include <ep/engine/workspace/report.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -128,6 +129,10 @@ struct raw_flags
     CLI::Option* max_cost = nullptr;
     CLI::Option* iteration = nullptr;
     CLI::Option* item = nullptr;
+    CLI::Option* workspace = nullptr;
+    CLI::Option* git = nullptr;
+    CLI::Option* allow_dirty = nullptr;
+    CLI::Option* report = nullptr;
 };
 
 void add_mode_flags(CLI::App& app, cli_options& o, raw_flags& f)
@@ -175,6 +180,11 @@ void add_option_flags(CLI::App& app, cli_options& o, raw_flags& f)
     app.add_option("--durability", o.durability, "Checkpoint durability: normal (default) or full")
         ->check(CLI::IsMember({"normal", "full"}));
     app.add_option("--personas", f.personas, "Use this personas file instead of the shipped one");
+    f.workspace = app.add_option("--workspace", o.workspace,
+                                 "Where the run acts on files (default ./.ep/workspaces/RUN_ID; '.' is this checkout)");
+    f.git = app.add_flag("--git", o.git, "Commit each phase's changes on branch ep/RUN_ID (as `git: true`)");
+    f.allow_dirty = app.add_flag("--allow-dirty", o.allow_dirty, "With git: accept uncommitted changes in the workspace");
+    f.report = app.add_option("--report", o.reports, "Write a quality report: junit=FILE or json=FILE (repeatable)");
 }
 
 // The one mode the flags select; an error message when several are combined.
@@ -230,6 +240,12 @@ std::optional<std::string> check_combinations(const cli_options& o, const raw_fl
                       m == cli_mode::reject || m == cli_mode::fork;
     if (f.max_cost->count() > 0 && !runs)
         return std::string("--max-cost is only used when a run runs (a workflow, --resume, --approve, --reject, --fork)");
+    for (auto* opt : {f.workspace, f.git, f.allow_dirty, f.report})
+        if (opt->count() > 0 && !runs)
+            return opt->get_name() + " is only used when a run runs (a workflow, --resume, --approve, --reject, --fork)";
+    for (const auto& r : o.reports)
+        if (auto target = engine::parse_report_option(r); !target)
+            return "--report " + r + ": " + target.error().str();
     return std::nullopt;
 }
 

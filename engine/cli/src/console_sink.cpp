@@ -87,6 +87,22 @@ public:
                 line("[" + phase + "] started (attempt " + ev.fields.value("attempt", nlohmann::json(1)).dump() +
                      ", " + r.provider + ")");
         }
+        else if (ev.type == "command_started")
+        {
+            // A command phase: no provider; the program and then its exit code take that column.
+            auto& r = row_of(phase);
+            r.start = clock_type::now();
+            r.state = "running";
+            std::string argv;
+            for (const auto& a : ev.fields.value("argv", nlohmann::json::array()))
+                argv += (argv.empty() ? "" : " ") + (a.is_string() ? a.get<std::string>() : a.dump());
+            r.provider = "command";
+            current_ = phase;
+            if (!opts_.quiet && !opts_.tty)
+                line("[" + phase + "] running: " + argv);
+        }
+        else if (ev.type == "command_completed")
+            row_of(phase).provider = "exit code " + ev.fields.value("exit_code", nlohmann::json(-1)).dump();
         else if (ev.type == "text_delta")
         {
             auto& r = row_of(phase);
@@ -109,7 +125,8 @@ public:
         {
             auto& r = row_of(phase);
             r.state = "completed";
-            r.provider = ev.field("provider") + "/" + ev.field("model");
+            if (!ev.field("provider").empty())
+                r.provider = ev.field("provider") + "/" + ev.field("model");
             r.in = ev.fields["usage"].value("input_tokens", std::int64_t{0});
             r.out = ev.fields["usage"].value("output_tokens", std::int64_t{0});
             r.cost = ev.fields.value("cost_usd", 0.0);

@@ -4,6 +4,7 @@
 #include <ep/cli/console.hpp>
 #include <ep/cli/emulate.hpp>
 #include <ep/engine/run/event_loop.hpp>
+#include <ep/engine/workspace/report.hpp>
 #include <ep/thread_signals.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -151,8 +152,46 @@ int exit_code_of_run(cli_context& ctx, const engine::run_outcome& outcome)
 }
 
 // Runs `operation` (runtime::run or runtime::resume) on `ioc` with signals and sinks.
+// `--report junit=FILE|json=FILE`: the run's reports, from what the store holds.
+int write_reports(cli_context& ctx, runtime::runtime& rt, const std::string& run_id, int code)
+{
+    if (ctx.options.reports.empty() || run_id.empty())
+        return code;
+    auto details = rt.show(run_id);
+    if (!details)
+    {
+        ctx.err << "ep-run: cannot write the report: " << details.error().message << "\n";
+        return code == 0 ? 1 : code;
+    }
+    engine::report_input in;
+    in.run = details->run;
+    in.phases = details->phases;
+    in.attempts = details->attempts;
+    runtime::prepare_options popts;
+    popts.bind_inputs = false;
+    popts.config = details->run.mix.empty() ? "A" : details->run.mix;
+    auto wf = rt.prepare(runtime::workflow_source{{}, details->run.definition, details->run.workflow + ".yaml"}, popts);
+    if (wf)
+        for (const auto& p : wf->spec.phases)
+            if (p.kind == engine::phase_kind::command)
+                in.command_phases.insert(p.id);
+    for (const auto& r : ctx.options.reports)
+    {
+        auto target = engine::parse_report_option(r);
+        if (!target)
+            continue;  // checked when the flags were parsed
+        if (auto w = engine::write_report_file(target->path, engine::render_report(in, target->format)); !w)
+        {
+            ctx.err << "ep-run: cannot write the report: " << w.error().str() << "\n";
+            code = code == 0 ? 1 : code;
+        }
+    }
+    return code;
+}
+
 template <class Operation>
-int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_handle* emu, Operation operation)
+int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_handle* emu, Operation operation,
+          std::string* run_id = nullptr)
 {
     engine::run_control control;
     stop_on_signals stop(ioc, ctx, control);
@@ -177,6 +216,8 @@ int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_ha
         print_problems(ctx, result->error());
         return exit_code_for(result->error());
     }
+    if (run_id)
+        *run_id = (*result)->run_id;
     return exit_code_of_run(ctx, **result);
 }
 
@@ -205,9 +246,11 @@ int run_workflow_command(cli_context& ctx)
     run_sinks sinks;
     add_sinks(sinks, ctx, ids);
     const auto ropts = run_options_for(ctx);
-    return drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
+    std::string run_id;
+    const int code = drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
         return rt.run(workflow, sink, &control, ropts);
-    });
+    }, &run_id);
+    return write_reports(ctx, rt, run_id, code);
 }
 
 namespace {
@@ -223,9 +266,11 @@ int continue_run(cli_context& ctx, Operation operation)
     run_sinks sinks;
     add_sinks(sinks, ctx, {});
     const auto ropts = run_options_for(ctx);
-    return drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
+    std::string run_id;
+    const int code = drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
         return operation(rt, sink, control, ropts);
-    });
+    }, &run_id);
+    return write_reports(ctx, rt, run_id, code);
 }
 
 std::string current_user(const ep::environment& env)
@@ -244,6 +289,10 @@ runtime::run_options run_options_for(const cli_context& ctx)
     runtime::run_options ropts;
     ropts.fail_fast = ctx.options.fail_fast;
     ropts.max_cost_usd = ctx.options.max_cost;
+    ropts.workspace.dir = ctx.options.workspace;
+    if (ctx.options.git)
+        ropts.workspace.git = true;
+    ropts.workspace.allow_dirty = ctx.options.allow_dirty;
     if (ctx.options.mode != cli_mode::run && ctx.options.config_given)
         ropts.config = ctx.options.config;
     return ropts;

@@ -67,6 +67,7 @@ struct runtime::continuation
         req.graph = &run.workflow.graph;
         req.resume_run_id = run.record.id;
         req.max_cost_usd = options.max_cost_usd;
+        req.workspace = options.workspace;
         if (!options.config.empty())
             req.mix = run.workflow.routing.mix.name.empty() ? options.config : run.workflow.routing.mix.name;
         co_return co_await rt.impl_->execute(run.workflow.routing, std::move(req), sink, control, options);

@@ -86,6 +86,10 @@ asio::awaitable<result<engine::run_outcome>> runtime::impl::execute(const engine
             limits->configure(name, limit);
     engine::executor_options eopts = cfg.executor;
     eopts.fail_fast = options.fail_fast;
+    // Commands never see a key: refused in `env:`, redacted from their output.
+    for (const auto& [name, prov] : pol.providers)
+        if (!prov.api_key.empty())
+            eopts.commands.secrets.push_back(prov.api_key);
     const engine::router routes = engine::router::from_environment(pol, cfg.env);
     const engine::provider_map& live = *providers;
     engine::workflow_executor exec(
@@ -115,6 +119,7 @@ asio::awaitable<result<engine::run_outcome>> runtime::run(std::shared_ptr<const 
     req.inputs = engine::input_texts(wf->inputs);
     req.mix = wf->routing.mix.name.empty() ? "A" : wf->routing.mix.name;
     req.max_cost_usd = options.max_cost_usd;
+    req.workspace = options.workspace;
     co_return co_await impl_->execute(wf->routing, std::move(req), sink, control, options);
 }
 

@@ -49,6 +49,8 @@ routing_explanation explain_routing(const workflow_spec& spec, const dag& graph,
     for (const std::size_t index : graph.order())
     {
         const phase_spec& phase = spec.phases.at(index);
+        if (phase.kind == phase_kind::command)
+            continue;  // runs a program: nothing to route
         phase_routing row;
         row.run_position = ++position;
         row.level = graph.level_of(index);

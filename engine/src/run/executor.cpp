@@ -1,6 +1,7 @@
 // workflow_executor::run: open (create or resume), schedule beside the lease heartbeat and the
 // deferred running marks, then the run's final status.
 #include "run/services.hpp"
+#include "run/workspace_steps.hpp"
 
 #include <ep/common/logging.hpp>
 #include <ep/persistence/run_id.hpp>
@@ -121,6 +122,13 @@ asio::awaitable<ps::result<run_outcome>> workflow_executor::run(run_request req,
     detail::run_services sv{store_, policy_, candidates_, failover_, opts_, *log_};
     if (auto opened = co_await detail::open_run(sv, rs); !opened)
         co_return opened.error();
+    if (auto ws = co_await detail::open_workspace(sv, rs); !ws)
+    {
+        // The run exists now: it is recorded as failed (resumable once the cause is fixed).
+        co_await store_.set_run_status(rs.run_id, ps::run_status::failed, ws.error().message);
+        co_await store_.release_lease(rs.run_id, rs.owner);
+        co_return ws.error();
+    }
 
     auto started = events::run_started(rs.run_id, req.spec->name, rs.mix);
     sink.on_event(started);
@@ -146,6 +154,9 @@ asio::awaitable<ps::result<run_outcome>> workflow_executor::run(run_request req,
 asio::awaitable<run_outcome> workflow_executor::finish_run(detail::run_state& rs)
 {
     run_outcome out = outcome_of(rs);
+    if (rs.work.ws)
+        out.workspace = rs.work.ws->root().string();
+    out.branch = rs.work.branch;
     if (!rs.lease_lost)  // otherwise the new owner decides the run's state now
     {
         // Entering `waiting` frees the lease in the same write.

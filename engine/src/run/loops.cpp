@@ -61,6 +61,7 @@ void start_next_pass(run_state& rs, std::size_t l)
         t.items.clear();
         t.item_states.clear();
         t.items_started = t.items_running = t.items_finished = 0;
+        t.gate_failure.reset();
     }
     for (std::size_t inner = 0; inner < rs.loops.size(); ++inner)
         if (inner != l && rs.graph.loops()[inner].parent && info.body[rs.graph.loops()[inner].owner])
@@ -86,11 +87,18 @@ asio::awaitable<void> after_loop_pass(run_services& sv, run_state& rs, std::size
         sv.log.error("run {}: {}", rs.run_id, rs.first_error);
         co_return;
     }
-    if (is_truthy(until->value))
+    // A failed `gate:` in the body keeps the loop going: the pass did not meet its bar.
+    std::optional<std::string> gate_failure;
+    for (std::size_t p = 0; p < rs.tracks.size() && !gate_failure; ++p)
+        if (rs.graph.loops()[*l].body[p] && rs.tracks[p].gate_failure)
+            gate_failure = "phase '" + rs.phase(p).id + "': " + *rs.tracks[p].gate_failure;
+    if (is_truthy(until->value) && !gate_failure)
     {
         loop.finished = true;
         co_return;
     }
+    if (gate_failure)
+        sv.log.info("run {}: loop of '{}': {}", rs.run_id, rs.phase(owner).id, *gate_failure);
     if (loop.iteration < spec.max_iterations)
     {
         sv.log.info("run {}: loop of '{}' goes round again (pass {} of at most {})", rs.run_id, rs.phase(owner).id,
@@ -106,8 +114,9 @@ asio::awaitable<void> after_loop_pass(run_services& sv, run_state& rs, std::size
     loop.exhausted = true;
     if (rs.first_error.empty())
         rs.first_error = "phase '" + rs.phase(owner).id + "': the loop reached max_iterations (" +
-                         std::to_string(spec.max_iterations) + ") and '" + spec.until.value + "' is still " +
-                         until->value.dump();
+                         std::to_string(spec.max_iterations) + ") and " +
+                         (gate_failure ? *gate_failure
+                                       : "'" + spec.until.value + "' is still " + until->value.dump());
 }
 
 }  // namespace ep::engine::detail

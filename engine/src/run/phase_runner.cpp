@@ -2,6 +2,7 @@
 // failover layer under the phase deadline with the one JSON repair, and commit the checkpoint.
 #include "run/phase_steps.hpp"
 #include "run/services.hpp"
+#include "run/workspace_steps.hpp"
 
 #include <ep/engine/error.hpp>
 #include <ep/engine/routing/routing_error.hpp>
@@ -107,8 +108,6 @@ std::optional<phase_failure> build_phase_request(run_state& rs, const instance_r
     return std::nullopt;
 }
 
-namespace {
-
 failover_callbacks event_callbacks(run_state& rs, const instance_ref& ref, phase_log& log)
 {
     failover_callbacks cbs;
@@ -133,7 +132,6 @@ failover_callbacks event_callbacks(run_state& rs, const instance_ref& ref, phase
     return cbs;
 }
 
-// Folds one failover call into the answer; true when it produced a response.
 bool take_call(phase_answer& answer, phase_call_result& r)
 {
     answer.in_tokens += r.usage.input_tokens;
@@ -161,8 +159,6 @@ bool take_call(phase_answer& answer, phase_call_result& r)
                                                                                         : r.diag.message;
     return false;
 }
-
-}  // namespace
 
 asio::awaitable<phase_answer> call_phase(run_services& sv, run_state& rs, const instance_ref& ref,
                                          phase_call_plan plan, phase_log& log)
@@ -271,6 +267,9 @@ void load_instance(run_state& rs, const instance_ref& ref, const ps::phase_recor
     s.output = stored.output_text;
     if (stored.started && stored.finished)
         s.duration = *stored.finished - *stored.started;
+    if (stored.output_json && stored.output_json->is_object() && stored.output_json->contains("exit_code") &&
+        rs.phase(ref.phase).kind == phase_kind::command)
+        s.exit_code = (*stored.output_json)["exit_code"].get<int>();
     if (!ref.item)
         set_result(rs, ref.phase, {stored.output_text, stored.output_json});
 }
@@ -294,6 +293,45 @@ std::optional<phase_failure> plan_call(run_services& sv, run_state& rs, const in
 
 }  // namespace
 
+namespace {
+
+// What a completed answer does to the workspace: its files, its gate, its commit.
+asio::awaitable<void> finish_answer(run_services& sv, run_state& rs, instance_ref ref, phase_log& log,
+                                    phase_answer& answer, std::chrono::steady_clock::time_point t0)
+{
+    const auto& ph = rs.phase(ref.phase);
+    if (answer.end != phase_end::completed)
+        co_return;
+    if (ph.files)
+        write_answer_files(rs, ref, log, answer);
+    apply_gate(rs, ref, log, answer,
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0));
+    if (answer.end == phase_end::completed && rs.work.git)
+        co_await commit_workspace(sv, rs, ref, log, answer);
+}
+
+// An LLM instance's call (or the reason it could not be made).
+asio::awaitable<void> call_instance(run_services& sv, run_state& rs, instance_ref ref, phase_log& log,
+                                    phase_answer& answer)
+{
+    const auto& ph = rs.phase(ref.phase);
+    phase_call_plan plan;
+    if (auto failed = plan_call(sv, rs, ref, plan))
+    {
+        answer.failure = std::move(*failed);
+        co_return;
+    }
+    const auto timeout = ph.timeout.value_or(sv.opts.default_phase_timeout);
+    if (ph.tools.empty())
+        answer = co_await call_phase(sv, rs, ref, std::move(plan), log);
+    else
+        answer = co_await call_with_tools(sv, rs, ref, std::move(plan), log);
+    if (answer.failure.code == routing_errc::deadline_exceeded)
+        answer.failure.message = "timed out after " + duration_text(timeout);
+}
+
+}  // namespace
+
 asio::awaitable<void> run_instance(run_services& sv, run_state& rs, instance_ref ref)
 {
     // Cancellation is observed, never thrown, so the runner can still record "cancelled".
@@ -303,6 +341,7 @@ asio::awaitable<void> run_instance(run_services& sv, run_state& rs, instance_ref
         stored && stored->status == ps::phase_status::completed)
     {
         load_instance(rs, ref, *stored);
+        reapply_gate(rs, ref, *stored);
         co_return;
     }
     const auto& ph = rs.phase(ref.phase);
@@ -316,19 +355,15 @@ asio::awaitable<void> run_instance(run_services& sv, run_state& rs, instance_ref
         answer.end = phase_end::cancelled;
     else
     {
-        phase_call_plan plan;
-        if (auto failed = plan_call(sv, rs, ref, plan))
-            answer.failure = std::move(*failed);
+        if (ph.kind == phase_kind::command)
+            co_await run_command_phase(sv, rs, ref, log, answer);
         else
-        {
-            const auto timeout = ph.timeout.value_or(sv.opts.default_phase_timeout);
-            answer = co_await call_phase(sv, rs, ref, std::move(plan), log);
-            if (answer.failure.code == routing_errc::deadline_exceeded)
-                answer.failure.message = "timed out after " + duration_text(timeout);
-        }
+            co_await call_instance(sv, rs, ref, log, answer);
         co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
         if (rs.instance(ref).cancel_requested && answer.end != phase_end::completed)
             answer.end = phase_end::cancelled;
+        if (!rs.instance(ref).cancel_requested)
+            co_await finish_answer(sv, rs, ref, log, answer, t0);
     }
     answer.started = started;
     co_await checkpoint_instance(sv, rs, ref, answer, log);

@@ -79,6 +79,20 @@ std::optional<phase_failure> build_phase_request(run_state& rs, const instance_r
 boost::asio::awaitable<phase_answer> call_phase(run_services& sv, run_state& rs, const instance_ref& ref,
                                                 phase_call_plan plan, phase_log& log);
 
+/// The failover callbacks of an instance: its events go to the run's sink and `log`.
+failover_callbacks event_callbacks(run_state& rs, const instance_ref& ref, phase_log& log);
+
+/// Folds one failover call into the answer (usage, cost, attempts; the failure when it has no
+/// response); true when it produced a response.
+bool take_call(phase_answer& answer, phase_call_result& r);
+
+/// An LLM instance with `tools:`: offers the engine tools, executes the calls, feeds the results
+/// back until the model answers without a tool call (at most max_tool_rounds rounds). Each round
+/// is stored as it completes (a `tool_round` event), and a resume replays the stored rounds
+/// instead of calling the tools again.
+boost::asio::awaitable<phase_answer> call_with_tools(run_services& sv, run_state& rs, instance_ref ref,
+                                                     phase_call_plan plan, phase_log& log);
+
 /// The last step: the instance's checkpoint (result, attempts, events and conversation in one
 /// transaction), then its summary and the result dependents read.
 boost::asio::awaitable<void> checkpoint_instance(run_services& sv, run_state& rs, const instance_ref& ref,

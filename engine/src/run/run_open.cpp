@@ -51,6 +51,15 @@ void load_conversations(run_state& rs, const std::vector<ps::event_record>& even
 {
     for (const auto& e : events)
     {
+        if (e.type == tool_round_event_type)
+        {
+            std::optional<int> item;
+            if (e.payload.contains("item") && e.payload["item"].is_number_integer())
+                item = e.payload["item"].get<int>();
+            rs.tool_rounds[instance_key{e.payload.value("phase", std::string{}), e.payload.value("iteration", 1), item}]
+                .push_back(e.payload.value("messages", nlohmann::json::array()));
+            continue;
+        }
         if (e.type != conversation_event_type)
             continue;
         const auto phase = e.payload.value("phase", std::string{});

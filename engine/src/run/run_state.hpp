@@ -13,6 +13,8 @@
 
 #include <ep/engine/run/executor.hpp>
 #include <ep/engine/template.hpp>
+#include <ep/engine/workspace/git.hpp>
+#include <ep/engine/workspace/workspace.hpp>
 #include <ep/providers/convert.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -60,6 +62,20 @@ struct phase_track
     std::size_t items_started = 0;
     std::size_t items_running = 0;
     std::size_t items_finished = 0;
+    // The current iteration's `gate:` failed inside a loop body: the loop's `until` does not
+    // hold while this is set (gates.cpp "feeds a repeat").
+    std::optional<std::string> gate_failure;
+};
+
+/// The run's workspace, once opened (run/workspace_open.cpp).
+struct run_workspace
+{
+    std::optional<workspace> ws;
+    std::unique_ptr<process_command_runner> runner;      // command phases and run_tests
+    std::unique_ptr<process_command_runner> git_runner;  // git: trusted, never sandboxed
+    std::unique_ptr<git_repository> git;                 // when git is on
+    std::string branch;
+    bool git_busy = false;  // a git command runs: instances finishing together commit in turn
 };
 
 /// A `repeat:` loop's progress.
@@ -108,6 +124,10 @@ struct run_state
     render_context context;  // inputs + the latest result of each phase
     std::map<std::string, providers::conversation> conversations;  // phase id -> latest conversation
     std::map<instance_key, persistence::phase_record> stored;      // a resume's checkpoints
+    run_workspace work;  // the workspace (empty when the workflow needs none)
+    /// A resume's stored tool rounds of unfinished instances (`tool_round` events, in order):
+    /// replayed, never executed again.
+    std::map<instance_key, std::vector<nlohmann::json>> tool_rounds;
 
     // Budget: what the run had spent before this execution (a resume), what it spent since, and
     // the worst cases of calls in flight.
@@ -153,6 +173,10 @@ struct run_state
 /// in the OpenAI message format) so that `context: {continue: X}` works after a resume too. It is
 /// committed with the instance's checkpoint and never sent to the event sinks.
 inline constexpr const char* conversation_event_type = "phase_conversation";
+
+/// The store-only event of one completed tool round of an instance: the assistant's tool calls
+/// and the results, in the OpenAI message format. Committed as the round ends.
+inline constexpr const char* tool_round_event_type = "tool_round";
 
 inline persistence::event_record to_record(const run_event& ev)
 {

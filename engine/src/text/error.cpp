@@ -31,6 +31,9 @@ public:
         case workflow_errc::loop_exhausted: return "the loop reached max_iterations";
         case workflow_errc::approval_rejected: return "the approval was rejected";
         case workflow_errc::gate_timed_out: return "the approval gate timed out with no default";
+        case workflow_errc::command_failed: return "the command failed";
+        case workflow_errc::gate_failed: return "the phase's gate was not met";
+        case workflow_errc::tool_rounds_exceeded: return "the model kept calling tools past max_tool_rounds";
         }
         return "unknown workflow error";
     }

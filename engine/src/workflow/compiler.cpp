@@ -166,8 +166,8 @@ void compile_state::check_personas()
             names.push_back(name);
     for (const auto& p : spec.phases)
     {
-        if (p.kind == phase_kind::approval)
-            continue;  // a gate asks a person
+        if (p.kind == phase_kind::approval || p.kind == phase_kind::command)
+            continue;  // a gate asks a person; a command runs a program
         if (p.persona.value.empty())
             error(p.where, "phase '" + p.id + "' has no persona (set 'persona' or 'defaults.persona')");
         else if (personas && !personas->find_persona(p.persona.value))
@@ -323,9 +323,10 @@ void compile_state::check_template(std::size_t i, const located<std::string>& te
             if (ref.kind == k::phase_outputs && !other.for_each)
                 error(where, ref.text + ": phase '" + ref.name + "' has no for_each (use phases." + ref.name +
                                  ".output)");
-            // A gate's json is its decision {approved, comment, by, at}; a fan-out's is an array.
+            // A gate's json is its decision {approved, comment, by, at}; a fan-out's is an array; a
+            // command phase's is its result ({exit_code, stdout, …}); `files: true` lists its files.
             if (ref.kind == k::phase_json && other.output.format != output_format::json && !other.for_each &&
-                other.kind != phase_kind::approval)
+                other.kind != phase_kind::approval && other.kind != phase_kind::command && !other.files)
                 error(where, "phase '" + ref.name + "' has text output; use {{ phases." + ref.name +
                                  ".output }} or give it 'output: {format: json}'");
             break;

@@ -82,9 +82,9 @@ void read_control_flow(const yaml_document& doc, const json& p, const std::strin
         read_approval(doc, *a, pointer + "/approval", phase);
         check_gate(doc, p, pointer, phase, diag);
     }
-    else if (!field(p, "prompt"))
-        diag.add(phase.where, "phase '" + phase.id + "' has no prompt (give it a prompt, or make it a gate with "
-                              "'approval: {prompt: …}')");
+    else if (!field(p, "prompt") && !field(p, "run"))
+        diag.add(phase.where, "phase '" + phase.id + "' has no prompt (give it a prompt, make it a command with "
+                              "'run: [...]', or make it a gate with 'approval: {prompt: …}')");
     phase.budget = read_budget(doc, p, pointer);
 }
 

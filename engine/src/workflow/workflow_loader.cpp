@@ -3,6 +3,7 @@
 #include "text/suggest.hpp"
 #include "workflow/control_flow_reader.hpp"
 #include "workflow/request_features.hpp"
+#include "workflow/workspace_reader.hpp"
 #include "yaml/json_access.hpp"
 #include "yaml/yaml_document.hpp"
 
@@ -37,6 +38,7 @@ public:
         read_defaults(spec);
         read_phases(spec);
         spec.budget = detail::read_budget(doc_, root, "");
+        detail::read_workflow_workspace(doc_, root, spec, diag_);
         if (auto program = detail::compile_expressions(doc_, expressions_, diag_))
             spec.expressions = std::move(*program);
         spec.has_inline_personas = root.contains("personas");
@@ -251,6 +253,7 @@ private:
             if (auto own = read_retry(p))
                 phase.retry = phase.retry ? phase.retry->overlaid_with(*own) : *own;
             detail::read_control_flow(doc_, p, pointer, phase, expressions_, diag_);
+            detail::read_workspace_keys(doc_, p, pointer, phase, diag_);
             spec.phases.push_back(std::move(phase));
         }
     }

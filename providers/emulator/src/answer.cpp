@@ -1,4 +1,5 @@
 #include "answer.hpp"
+#include "code_project.hpp"
 #include "review_loop.hpp"
 
 #include <algorithm>
@@ -92,6 +93,9 @@ std::string code_text(const std::string& topic, const std::string& user_text, st
         lang = "python";
     else if (user_lower.find("c++") != std::string::npos || user_lower.find("cpp") != std::string::npos)
         lang = "cpp";
+    if (wants_python_unittest(user_lower))
+        return "Implementation for: " + topic + "\n\n" + addressed_line(user_text) +
+               python_project_answer(!addressed_line(user_text).empty());
     std::string code;
     if (lang == "python")
         code = "def solve(items):\n    \"\"\"" + topic + "\"\"\"\n    return sorted(set(items))\n";
@@ -278,6 +282,8 @@ nlohmann::json fill_schema(const nlohmann::json& schema, const std::string& labe
         return "emulated " + label;
     if (schema.contains("const"))
         return schema["const"];
+    if (schema.contains("default"))
+        return schema["default"];  // what a model given no reason to choose otherwise passes
     if (schema.contains("enum") && schema["enum"].is_array() && !schema["enum"].empty())
         return schema["enum"][0];
     for (const char* key : {"anyOf", "oneOf", "allOf"})

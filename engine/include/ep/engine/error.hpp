@@ -26,6 +26,9 @@ enum class workflow_errc
     loop_exhausted,    // a `repeat` reached max_iterations without `until` (on_exhausted: fail)
     approval_rejected, // unused by gates (a rejection completes them); reserved for API callers
     gate_timed_out,    // an approval gate passed its timeout with no default
+    command_failed,    // a command phase exited non-zero (without allow_failure), timed out or was killed
+    gate_failed,       // a phase's `gate:` (pass rate, duration, cost) was not met
+    tool_rounds_exceeded, // the model still called tools after max_tool_rounds
 };
 
 const boost::system::error_category& workflow_category() noexcept;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,7 +131,30 @@ struct approval_spec
     source_location where;
 };
 
-enum class phase_kind { llm, approval };
+enum class phase_kind { llm, approval, command };
+
+/// A command as a workflow writes it (a command phase's `run:` and its keys, or the top-level
+/// `test_command:`). Converted to a workspace command_spec when it runs.
+struct command_decl
+{
+    std::vector<std::string> argv;  // `run: [..]`
+    std::string script;             // `run: "..."` with shell: true
+    bool shell = false;
+    std::string cwd = ".";
+    std::map<std::string, std::string> env;
+    std::optional<std::chrono::milliseconds> timeout;
+    bool network = false;
+    source_location where;  // the `run:` key
+};
+
+/// `gate:` on a command or JSON phase (see workspace/gate.hpp for the semantics).
+struct gate_decl
+{
+    std::optional<double> min_pass_rate;
+    std::optional<std::chrono::milliseconds> max_duration;
+    std::optional<double> max_cost_usd;
+    source_location where;
+};
 
 struct phase_spec
 {
@@ -166,6 +190,14 @@ struct phase_spec
     std::optional<for_each_spec> for_each;
     std::optional<approval_spec> approval;
     std::optional<budget_spec> budget;
+
+    // Workspace (DESIGN.md; README "Workspace, commands and git").
+    bool files = false;                  // `files: true`: fenced files of the answer are written
+    std::optional<command_decl> command; // kind == command
+    bool allow_failure = false;
+    std::vector<std::string> tools;      // engine tools offered to the model
+    int max_tool_rounds = 20;
+    std::optional<gate_decl> gate;
 };
 
 /// `defaults:` for every phase (a phase's own value wins).
@@ -193,6 +225,8 @@ struct workflow_spec
     phase_defaults defaults;
     std::vector<phase_spec> phases;  // in document order
     std::optional<budget_spec> budget;  // the run's `budget:`
+    bool git = false;                    // `git: true`: a commit per phase instance that changed files
+    std::optional<command_decl> test_command;  // what the run_tests tool runs
 
     /// Every `when`, `repeat.until` and `for_each` of the workflow, compiled together at load
     /// (phase_spec and repeat/for_each specs hold their indices).

@@ -42,6 +42,10 @@ struct cli_options
     bool fail_fast = false;               // --fail-fast
     std::string durability = "normal";    // --durability normal|full
     std::optional<std::filesystem::path> personas_file;  // --personas FILE
+    std::string workspace;                // --workspace DIR (empty: ./.ep/workspaces/RUN_ID, or the stored one)
+    bool git = false;                     // --git (as the workflow's `git: true`)
+    bool allow_dirty = false;             // --allow-dirty
+    std::vector<std::string> reports;     // --report junit=FILE|json=FILE (repeatable)
 };
 
 /// What a mode handler gets: the options, the streams, the environment, and the shipped

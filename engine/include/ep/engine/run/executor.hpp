@@ -10,6 +10,7 @@
 #include <ep/engine/routing/failover.hpp>
 #include <ep/engine/run/events.hpp>
 #include <ep/engine/workflow.hpp>
+#include <ep/engine/workspace/command.hpp>
 #include <ep/persistence/async_store.hpp>
 #include <ep/providers/provider.hpp>
 
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +85,9 @@ struct executor_options
     /// checkpoint: marking every phase at its start would cost a second commit per phase.
     std::chrono::milliseconds running_mark_delay = 100ms;
     std::string owner;                                   // lease owner; empty: default_owner()
+    /// How command phases, run_tests and git run (rlimits, sandbox, the secrets to refuse and
+    /// redact: the runtime fills these with the configured key values).
+    command_options commands;
     std::shared_ptr<spdlog::logger> logger;              // null: ep::default_logger()
 };
 
@@ -96,6 +101,18 @@ struct approval_decision
     bool approved = true;
     std::string comment;
     std::string by;  // who decided ($USER, an API token's name)
+};
+
+/// Where a run acts on files (README "Workspace, commands and git"). Opened only when the
+/// workflow needs one (a command, `files: true`, tools, or git).
+struct workspace_request
+{
+    /// The workspace directory (`--workspace DIR`; "." is the user's checkout). Empty: a new
+    /// run uses `base`/RUN_ID, a resume or fork the one stored with the run.
+    std::filesystem::path dir;
+    std::filesystem::path base = ".ep/workspaces";
+    std::optional<bool> git;  // `--git`: over the workflow's `git:`
+    bool allow_dirty = false; // `--allow-dirty`: accept uncommitted changes in a git workspace
 };
 
 struct run_request
@@ -115,6 +132,7 @@ struct run_request
     /// A fork's origin (new runs only): stored with the run.
     std::string parent_run_id;
     std::string parent_phase;
+    workspace_request workspace;
 };
 
 /// One phase instance as it ended (or was loaded from the store).
@@ -135,6 +153,7 @@ struct phase_summary
                                            // routing_errc, provider_errc, persistence)
     bool from_checkpoint = false;  // loaded from the store by a resume, not run now
     std::string output;
+    std::optional<int> exit_code;  // a command phase's
 };
 
 struct run_outcome
@@ -147,6 +166,8 @@ struct run_outcome
     std::vector<phase_summary> phases;  // the last instance of each phase with a status, in document order
     std::vector<std::string> waiting;   // gates waiting for a decision
     const phase_summary* find(const std::string& id) const;
+    std::string workspace;  // the workspace's directory, when the run had one
+    std::string branch;     // its git branch (ep/RUN_ID), when git was on
 };
 
 /// @par Thread safety

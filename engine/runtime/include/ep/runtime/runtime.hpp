@@ -117,6 +117,9 @@ struct run_options
     /// The run's cost limit over the workflow's `budget.max_cost_usd` (`--max-cost`); kept with
     /// the run, so a later resume keeps it unless it gives another.
     std::optional<double> max_cost_usd;
+    /// Where the run acts on files (`--workspace`, `--git`, `--allow-dirty`). A resume or fork
+    /// with an empty `dir` uses the directory stored with the run.
+    engine::workspace_request workspace;
 };
 
 /// What a fork changes: inputs (KEY=VALUE over the parent's) and, through run_options, the mix.
