@@ -39,6 +39,7 @@ struct cli_options
     std::string output_phase;             // --show --output PHASE
     bool quiet = false;                   // --quiet
     bool fail_fast = false;               // --fail-fast
+    bool detach = false;                  // --detach: submit for ep-workers, print the run id
     std::string durability = "normal";    // --durability normal|full
     std::optional<std::filesystem::path> personas_file;  // --personas FILE
 };
