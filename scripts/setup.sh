@@ -21,6 +21,7 @@ packages=(
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
     nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client
+    jq                                      # tests/worker/*.sh: reading the emulator's request log (psql comes with postgresql-15)
 )
 
 missing=()

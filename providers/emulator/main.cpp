@@ -35,6 +35,10 @@ int main_impl(int argc, char** argv)
     app.add_option("--threads", config.threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
     app.add_flag("--print-port", print_port,
                  "print only the port number on stdout (first line), for scripts; the banner goes to stderr");
+    app.add_option("--request-log-size", config.max_logged_requests,
+                   "requests kept for GET /_emulator/requests (the oldest are dropped)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     app.add_flag("-v,--verbose", verbose, "log every request and fault on stderr");
     try
     {

@@ -3,6 +3,7 @@
 # network (it listens on a Unix socket in its own temporary directory only).
 #
 #   pg_cluster.sh start STATE_DIR [--durable]   initdb + start; writes STATE_DIR/uri
+#   pg_cluster.sh restart STATE_DIR             fast shutdown, start again (same data, same options)
 #   pg_cluster.sh stop STATE_DIR                fast shutdown; removes the cluster
 #
 # STATE_DIR/uri then holds a libpq URI such as postgresql:///ep_test?host=/tmp/ep-pg.XXXX&user=ep
@@ -13,7 +14,7 @@
 # that the tests report themselves skipped with that reason (scripts/setup.sh installs them).
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop STATE_DIR [--durable]" >&2; exit 2; }
+usage() { echo "usage: $0 start|restart|stop STATE_DIR [--durable]" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd=$1
 state=$2
@@ -86,6 +87,13 @@ start)
     fi
     as_pg "$bindir/createdb" -h "$dir" -U ep ep_test
     echo "postgresql:///ep_test?host=$dir&user=ep" | tee "$state/uri"
+    ;;
+restart)
+    dir=$(cat "$state/datadir")
+    bindir=$(cat "$state/bindir")
+    cd "$dir"
+    # pg_ctl restart reuses the options of the last start (postmaster.opts).
+    as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart -l "$dir/server.log" >/dev/null
     ;;
 stop)
     stop_cluster

@@ -177,6 +177,8 @@ void add_option_flags(CLI::App& app, cli_options& o, raw_flags& f)
     app.add_flag("--emulate", o.emulate, "Use the built-in provider emulator (no API keys needed)");
     app.add_flag("--quiet", o.quiet, "Print nothing on stderr but errors");
     app.add_flag("--fail-fast", o.fail_fast, "Stop the run at the first failed phase");
+    app.add_flag("--detach", o.detach,
+                 "Submit the run to the ep-workers of a PostgreSQL store (--db postgres://…), print its id, exit");
     app.add_option("--durability", o.durability, "Checkpoint durability: normal (default) or full")
         ->check(CLI::IsMember({"normal", "full"}));
     app.add_option("--personas", f.personas, "Use this personas file instead of the shipped one");
@@ -238,6 +240,11 @@ std::optional<std::string> check_combinations(const cli_options& o, const raw_fl
         return m == cli_mode::fork ? std::string("--fork needs --from PHASE") : std::string("--from is only used with --fork");
     const bool runs = m == cli_mode::run || m == cli_mode::resume || m == cli_mode::approve ||
                       m == cli_mode::reject || m == cli_mode::fork;
+    if (o.detach && m != cli_mode::run)
+        return std::string("--detach is only used when submitting a workflow (ep-run WORKFLOW --detach)");
+    if (o.detach && (o.emulate || o.fail_fast))
+        return std::string("--detach cannot be combined with ") + (o.emulate ? "--emulate" : "--fail-fast") +
+               " (the run is executed by an ep-worker, with the worker's providers and settings)";
     if (f.max_cost->count() > 0 && !runs)
         return std::string("--max-cost is only used when a run runs (a workflow, --resume, --approve, --reject, --fork)");
     for (auto* opt : {f.workspace, f.git, f.allow_dirty, f.report})

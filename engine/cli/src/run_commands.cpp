@@ -221,6 +221,30 @@ int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_ha
     return exit_code_of_run(ctx, **result);
 }
 
+// `--detach`: the run is stored pending for the workers; only its id goes to stdout.
+int submit_detached(cli_context& ctx, runtime::runtime& rt, const runtime::prepared_workflow& workflow)
+{
+    const auto where = ps::parse_store_uri(rt.store_location());
+    if (where && where->backend != ps::store_location::backend_kind::postgres)
+    {
+        ctx.err << "ep-run: --detach leaves the run to ep-worker processes, which share a PostgreSQL store "
+                   "(--db postgres://…); "
+                << ps::redact_store_uri(rt.store_location()) << " is a SQLite file\n";
+        return 2;
+    }
+    auto id = rt.submit(workflow, run_options_for(ctx));
+    if (!id)
+    {
+        print_problems(ctx, id.error());
+        return exit_code_for(id.error());
+    }
+    ctx.out << *id << "\n";
+    if (!ctx.options.quiet)
+        ctx.err << "ep-run: submitted run " << *id << " to the workers of " << ps::redact_store_uri(rt.store_location())
+                << " (follow it with ep-run --show " << *id << ")\n";
+    return 0;
+}
+
 }  // namespace
 
 int run_workflow_command(cli_context& ctx)
@@ -239,6 +263,8 @@ int run_workflow_command(cli_context& ctx)
         print_problems(ctx, prepared.error());
         return 2;
     }
+    if (ctx.options.detach)
+        return submit_detached(ctx, rt, *prepared);
     auto workflow = std::make_shared<const runtime::prepared_workflow>(std::move(*prepared));
     std::vector<std::string> ids;
     for (const auto& p : workflow->spec.phases)

@@ -6,6 +6,11 @@
 
 #include <ep/engine/error.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 namespace ep::engine::detail {
 
 namespace ps = ep::persistence;
@@ -56,6 +61,51 @@ ps::phase_record instance_row(const run_state& rs, const instance_ref& ref, cons
     return rec;
 }
 
+/// How long a checkpoint is retried while the store is unreachable or busy (a database restart,
+/// a network blip) before the phase is failed; the first retry waits checkpoint_retry_first,
+/// each next one twice as long, at most checkpoint_retry_max.
+constexpr std::chrono::seconds checkpoint_retry_budget{30};
+constexpr std::chrono::milliseconds checkpoint_retry_first{100};
+constexpr std::chrono::milliseconds checkpoint_retry_max{2000};
+
+bool transient(const ps::store_error& e)
+{
+    return e.code == ps::persistence_errc::io_error || e.code == ps::persistence_errc::busy;
+}
+
+// commit_phase, retried while the failure is transient. A retry refused with invalid_state
+// (already completed) means the earlier attempt did commit before the connection broke (our
+// fenced lease makes us the only writer): that is success.
+asio::awaitable<ps::result<std::int64_t>> commit_with_retry(run_services& sv, const run_state& rs,
+                                                            const ps::phase_record& rec,
+                                                            const std::vector<ps::event_record>& events,
+                                                            const std::vector<ps::attempt_record>& attempts)
+{
+    const auto give_up_at = std::chrono::steady_clock::now() + checkpoint_retry_budget;
+    auto wait = checkpoint_retry_first;
+    auto r = co_await sv.store.commit_phase(rec, events, attempts);
+    bool retried = false;
+    while (true)
+    {
+        if (r)
+            co_return r;
+        if (retried && r.error().code == ps::persistence_errc::invalid_state &&
+            rec.status == ps::phase_status::completed)
+            co_return ps::result<std::int64_t>(std::int64_t{0});
+        if (!transient(r.error()) || std::chrono::steady_clock::now() + wait > give_up_at)
+            co_return r;
+        sv.log.warn("run {} phase {}: checkpoint failed ({}); retrying in {} ms", rs.run_id, rec.phase_id,
+                    r.error().to_string(), wait.count());
+        asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return r;  // cancelled: report the store's failure
+        wait = std::min(wait * 2, checkpoint_retry_max);
+        retried = true;
+        r = co_await sv.store.commit_phase(rec, events, attempts);
+    }
+}
+
 // Commits a completed instance; on a store error the answer becomes a failure.
 asio::awaitable<std::optional<run_event>> commit_completed(run_services& sv, run_state& rs, const instance_ref& ref,
                                                            phase_answer& a, phase_log& log, ps::phase_record& rec,
@@ -69,12 +119,19 @@ asio::awaitable<std::optional<run_event>> commit_completed(run_services& sv, run
     tag(rs, ev, ref.phase, ref.item);
     log.add(ev);
     log.events.push_back(conversation_record(rs, ref, a.conversation));
-    if (auto committed = co_await sv.store.commit_phase(rec, log.events, attempts); !committed)
+    if (auto committed = co_await commit_with_retry(sv, rs, rec, log.events, attempts); !committed)
     {
         a.end = phase_end::failed;
         a.failure = {workflow_errc::checkpoint_failed, "cannot save the phase result: " + committed.error().to_string()};
         sv.log.error("run {} phase {}: {}", rs.run_id, rec.phase_id, a.failure.message);
         log.events.clear();  // rolled back; the failure is recorded instead
+        if (committed.error().code == ps::persistence_errc::lease_held && !rs.lease_lost)
+        {
+            // Fenced out: another process reclaimed the run (we were presumed dead). It owns the
+            // run's state from now on; stop without writing anything more.
+            rs.lease_lost = true;
+            rs.cancel_in_flight("the run was taken over by another process");
+        }
         co_return std::nullopt;
     }
     co_return ev;
@@ -129,7 +186,7 @@ asio::awaitable<void> checkpoint_instance(run_services& sv, run_state& rs, const
         final_event = events::phase_failed(rs.run_id, rec.phase_id, a.failure.message);
         tag(rs, *final_event, ref.phase, ref.item);
         log.add(*final_event);
-        if (auto r = co_await sv.store.commit_phase(rec, log.events, attempts); !r)
+        if (auto r = co_await commit_with_retry(sv, rs, rec, log.events, attempts); !r)
             sv.log.error("run {} phase {}: cannot record the failure: {}", rs.run_id, rec.phase_id,
                          r.error().to_string());
     }

@@ -63,10 +63,13 @@ result<std::int64_t> postgres_store::append_events(const std::string& run_id,
         std::int64_t last = 0;
         if (!events.empty())
             for (const auto& row :
-                 txn.exec_prepared("append_events", run_id, postgres::events_json(events, impl_->now())))
+                 txn.exec_prepared("append_events", run_id, postgres::events_json(events, impl_->now()),
+                                   impl_->fence_of(run_id)))
                 last = std::max(last, row[0].as<std::int64_t>());
         if (last == 0 && !postgres::run_exists(txn, run_id))  // nothing appended: was there a run?
             return impl_->fail(persistence_errc::not_found, what + ": no " + run_label(run_id));
+        if (last == 0 && !events.empty())  // the run exists: our fence is stale
+            return impl_->lease_lost(run_id, what);
         return last;
     });
 }

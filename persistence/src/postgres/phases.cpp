@@ -40,13 +40,15 @@ phase_record read_phase(const pqxx::row& row)
 // Runs the one-statement checkpoint; false when a completed instance refused it.
 struct checkpoint_outcome
 {
+    bool fenced_out = false;  // the lease this store held was taken over: nothing written
     bool written = false;
     std::int64_t last_seq = 0;
 };
 
 checkpoint_outcome run_checkpoint(pqxx::transaction_base& txn, const phase_record& p,
                                   const std::vector<event_record>& events,
-                                  const std::vector<attempt_record>& attempts, timestamp now)
+                                  const std::vector<attempt_record>& attempts, timestamp now,
+                                  std::optional<std::int64_t> fence)
 {
     const auto json =
         p.output_json ? std::optional<std::string>(detail::dump_json(*p.output_json)) : std::nullopt;
@@ -55,8 +57,8 @@ checkpoint_outcome run_checkpoint(pqxx::transaction_base& txn, const phase_recor
         std::string(to_string(p.status)), storable_text(p.output_text), json, storable_text(p.provider),
         storable_text(p.model), p.input_tokens, p.output_tokens, p.cost_usd, postgres::opt_ms(p.started),
         postgres::ms(p.finished.value_or(now)), storable_text(p.error), p.attempts,
-        postgres::attempts_json(attempts, now), postgres::events_json(events, now));
-    return {row[0].as<std::int64_t>() == 1, row[1].as<std::int64_t>()};
+        postgres::attempts_json(attempts, now), postgres::events_json(events, now), fence);
+    return {row[0].as<std::int64_t>() == 0, row[1].as<std::int64_t>() == 1, row[2].as<std::int64_t>()};
 }
 
 }  // namespace
@@ -69,10 +71,17 @@ result<void> postgres_store::begin_phase(const std::string& run_id, const std::s
         return impl_->fail(persistence_errc::invalid_argument, *bad);
     std::lock_guard lock(impl_->mutex);
     return impl_->write_single(what, [&](pqxx::transaction_base& txn) -> result<void> {
+        const auto fence = impl_->fence_of(run_id);
         if (txn.exec_prepared("begin_phase", run_id, phase_id, iteration, detail::item_column(item),
-                              postgres::ms(impl_->now()))
+                              postgres::ms(impl_->now()), fence)
                 .affected_rows() == 0)
+        {
+            if (!postgres::run_exists(txn, run_id))
+                return impl_->fail(persistence_errc::not_found, what + ": no " + run_label(run_id));
+            if (fence && txn.exec_prepared("fence_is", run_id, *fence).empty())
+                return impl_->lease_lost(run_id, what);
             return impl_->fail(persistence_errc::invalid_state, what + ": it is already completed");
+        }
         return {};
     });
 }
@@ -87,7 +96,13 @@ result<std::int64_t> postgres_store::commit_phase(const phase_record& p,
     std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
     return impl_->write_single(what, [&](pqxx::transaction_base& txn) -> result<std::int64_t> {
-        const auto outcome = run_checkpoint(txn, p, events, attempts, now);
+        const auto outcome = run_checkpoint(txn, p, events, attempts, now, impl_->fence_of(p.run_id));
+        if (outcome.fenced_out)
+        {
+            if (!postgres::run_exists(txn, p.run_id))
+                return impl_->fail(persistence_errc::not_found, what + ": no " + run_label(p.run_id));
+            return impl_->lease_lost(p.run_id, what);
+        }
         if (!outcome.written)
             return impl_->fail(persistence_errc::invalid_state, what + ": it is already completed");
         return outcome.last_seq;

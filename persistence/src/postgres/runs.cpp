@@ -96,6 +96,8 @@ result<run_record> postgres_store::create_run(run_record run)
                 postgres::opt_ms(run.finished), detail::dump_json(run.options), run.parent_run_id,
                 run.parent_phase);
             run.heartbeat = postgres::opt_time(row[0]);
+            if (!run.owner.empty())
+                impl_->fences[run.id] = row[1].as<std::int64_t>();
             return run;
         });
 }
@@ -128,8 +130,20 @@ result<void> postgres_store::set_run_status(const std::string& run_id, run_statu
     std::lock_guard lock(impl_->mutex);
     const auto now = impl_->now();
     const auto finished = is_finished(status) ? std::optional<std::int64_t>(postgres::ms(now)) : std::nullopt;
-    return update_run(*impl_, "setting the status of " + run_label(run_id), run_id, "set_run_status",
-                      std::string(to_string(status)), storable_text(error), postgres::ms(now), finished);
+    const std::string what = "setting the status of " + run_label(run_id);
+    const auto fence = impl_->fence_of(run_id);
+    auto r = impl_->write_single(what, [&](pqxx::transaction_base& txn) -> result<void> {
+        if (txn.exec_prepared("set_run_status", run_id, std::string(to_string(status)), storable_text(error),
+                              postgres::ms(now), finished, fence)
+                .affected_rows() == 1)
+            return {};
+        if (!postgres::run_exists(txn, run_id))
+            return impl_->fail(persistence_errc::not_found, what + ": no " + run_label(run_id));
+        return impl_->lease_lost(run_id, what);
+    });
+    if (r && status == run_status::waiting)
+        impl_->fences.erase(run_id);  // entering `waiting` freed the lease
+    return r;
 }
 
 result<void> postgres_store::set_run_mix(const std::string& run_id, const std::string& mix)
@@ -170,7 +184,10 @@ result<run_record> postgres_store::acquire_lease(const std::string& run_id, cons
                                    std::to_string(holder->heartbeat_age_ms.value_or(0)) +
                                    " ms ago, lease ttl " + std::to_string(ttl.count()) + " ms)");
         }
-        return get_run_in(*impl_, txn, run_id);
+        auto run = get_run_in(*impl_, txn, run_id);
+        if (run)
+            impl_->fences[run_id] = taken[0][1].as<std::int64_t>();
+        return run;
     });
 }
 
@@ -181,7 +198,8 @@ result<void> postgres_store::renew_lease(const std::string& run_id, const std::s
     // a refusal).
     return impl_->write_single(
         "renewing the lease of " + run_label(run_id), [&](pqxx::transaction_base& txn) -> result<void> {
-            if (txn.exec_prepared("renew_lease", run_id, storable_text(owner), impl_->clock_ms())
+            if (txn.exec_prepared("renew_lease", run_id, storable_text(owner), impl_->clock_ms(),
+                                  impl_->fence_of(run_id))
                     .affected_rows() == 1)
                 return {};
             auto holder = holder_of(*impl_, txn, run_id);
@@ -198,8 +216,14 @@ result<void> postgres_store::release_lease(const std::string& run_id, const std:
     std::lock_guard lock(impl_->mutex);
     return impl_->write(
         "releasing the lease of " + run_label(run_id), [&](pqxx::transaction_base& txn) -> result<void> {
-            if (txn.exec_prepared("release_lease", run_id, storable_text(owner)).affected_rows() == 1)
+            const auto freed = txn.exec_prepared1("release_lease", run_id, storable_text(owner),
+                                                  impl_->fence_of(run_id))[0]
+                                   .as<std::int64_t>();
+            if (freed == 1)
+            {
+                impl_->fences.erase(run_id);
                 return {};
+            }
             auto holder = holder_of(*impl_, txn, run_id);
             if (!holder)
                 return std::move(holder).error();

@@ -85,8 +85,20 @@ CREATE TABLE events (
 );
 )sql";
 
-constexpr std::array<migration, 1> all_migrations{{
+// Version 2: shared execution by ep-worker processes (README "Workers").
+//  - runs.fence: the fencing token, raised by every lease take-over (acquire_lease, a worker's
+//    claim). A lease holder's writes carry the fence it got and are refused once it changed, so
+//    a worker presumed dead cannot write over a run another worker has reclaimed.
+//  - runs_runnable: a partial index of the rows a worker may claim (pending, or running with a
+//    heartbeat that may have gone stale), in claim order; finished runs are not in it.
+constexpr const char* v2_sql = R"sql(
+ALTER TABLE runs ADD COLUMN fence bigint NOT NULL DEFAULT 0;
+CREATE INDEX runs_runnable ON runs (created_ms, created_seq) WHERE status IN ('pending', 'running');
+)sql";
+
+constexpr std::array<migration, 2> all_migrations{{
     {1, v1_sql},
+    {2, v2_sql},
 }};
 
 }  // namespace

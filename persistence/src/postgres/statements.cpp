@@ -29,14 +29,23 @@ namespace {
     "run_id, phase_id, iteration, item, attempt, provider, model, outcome, error, http_status, "  \
     "latency_ms, started_ms"
 
-constexpr std::array<prepared_statement, 23> statements{{
+// "$n is the fence this connection holds for the run, or NULL (it holds no lease on it)".
+#define EP_PG_FENCED(param) "(" param "::bigint IS NULL OR fence = " param "::bigint)"
+// Wakes idle ep-workers (LISTEN ep_runnable) when the run `id_sql` may be claimed.
+#define EP_PG_NOTIFY_RUNNABLE(id_sql) "pg_notify('ep_runnable', " id_sql ")"
+
+constexpr std::array<prepared_statement, 24> statements{{
     // ---- runs ----
+    // A run created leased starts at fence 1; one created pending and free wakes the workers.
     {"create_run",
-     "INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, error, owner,"
-     " heartbeat_ms, created_ms, updated_ms, finished_ms, options, parent_run_id, parent_phase)"
+     "WITH ins AS (INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, error,"
+     " owner, heartbeat_ms, created_ms, updated_ms, finished_ms, options, parent_run_id, parent_phase, fence)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
      " CASE WHEN $9::text IS NULL THEN NULL ELSE " EP_PG_NOW("$10") " END,"
-     " $11, $11, $12, $13, $14, $15) RETURNING heartbeat_ms"},
+     " $11, $11, $12, $13, $14, $15, CASE WHEN $9::text IS NULL THEN 0 ELSE 1 END)"
+     " RETURNING id, heartbeat_ms, fence, owner, status)"
+     " SELECT heartbeat_ms, fence, (SELECT COUNT(*) FROM (SELECT " EP_PG_NOTIFY_RUNNABLE("w.id")
+     " FROM ins w WHERE w.owner IS NULL AND w.status = 'pending') n) FROM ins"},
     {"get_run", "SELECT " EP_PG_RUN_COLUMNS " FROM runs r" EP_PG_TOTALS " WHERE r.id = $1"},
     // $1 status or NULL, $2 workflow or '', $3 limit, $4 cursor id or ''. The cursor is the
     // position of run $4 in the list order, or for an unknown id a bound on the ids.
@@ -52,23 +61,33 @@ constexpr std::array<prepared_statement, 23> statements{{
     {"set_run_status",
      "UPDATE runs SET status = $2, error = $3, updated_ms = $4, finished_ms = $5,"
      " owner = CASE WHEN $2 = 'waiting' THEN NULL ELSE owner END,"
-     " heartbeat_ms = CASE WHEN $2 = 'waiting' THEN NULL ELSE heartbeat_ms END WHERE id = $1"},
+     " heartbeat_ms = CASE WHEN $2 = 'waiting' THEN NULL ELSE heartbeat_ms END"
+     " WHERE id = $1 AND " EP_PG_FENCED("$6")},
     {"set_run_mix", "UPDATE runs SET mix = $2, updated_ms = $3 WHERE id = $1"},
     {"set_run_options", "UPDATE runs SET options = $2, updated_ms = $3 WHERE id = $1"},
     // ---- lease: $3 is the injected clock or NULL (the server's clock) ----
+    // Every take-over raises the fence (RETURNING it: the token the new holder's writes carry).
     {"acquire_lease",
-     "UPDATE runs SET owner = $2, heartbeat_ms = n.ms, updated_ms = n.ms"
+     "UPDATE runs SET owner = $2, heartbeat_ms = n.ms, updated_ms = n.ms, fence = fence + 1"
      " FROM (SELECT " EP_PG_NOW("$3") " AS ms) n"
      " WHERE id = $1 AND (owner IS NULL OR owner = $2 OR heartbeat_ms IS NULL OR heartbeat_ms < n.ms - $4)"
-     " RETURNING id"},
+     " RETURNING id, fence"},
     {"lease_holder", "SELECT owner, heartbeat_ms, " EP_PG_NOW("$2") " FROM runs WHERE id = $1"},
-    {"renew_lease", "UPDATE runs SET heartbeat_ms = " EP_PG_NOW("$3") " WHERE id = $1 AND owner = $2"},
-    {"release_lease", "UPDATE runs SET owner = NULL, heartbeat_ms = NULL WHERE id = $1 AND owner = $2"},
+    {"renew_lease",
+     "UPDATE runs SET heartbeat_ms = " EP_PG_NOW("$3") " WHERE id = $1 AND owner = $2 AND " EP_PG_FENCED("$4")},
+    // Returns (rows freed, notified): a run freed before it finished wakes the workers.
+    {"release_lease",
+     "WITH r AS (UPDATE runs SET owner = NULL, heartbeat_ms = NULL WHERE id = $1 AND owner = $2 AND "
+     EP_PG_FENCED("$3") " RETURNING id, status)"
+     " SELECT (SELECT COUNT(*) FROM r), (SELECT COUNT(*) FROM (SELECT " EP_PG_NOTIFY_RUNNABLE("r.id")
+     " FROM r WHERE r.status IN ('pending', 'running')) n)"},
     {"run_exists", "SELECT 1 FROM runs WHERE id = $1"},
+    {"fence_is", "SELECT 1 FROM runs WHERE id = $1 AND fence = $2"},
     // ---- phase instances: "completed is final" is the upserts' WHERE ----
     {"begin_phase",
      "INSERT INTO phases (run_id, phase_id, iteration, item, status, started_ms)"
-     " VALUES ($1, $2, $3, $4, 'running', $5)"
+     " SELECT $1::text, $2::text, $3::integer, $4::integer, 'running', $5::bigint"
+     " WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1 AND " EP_PG_FENCED("$6") ")"
      " ON CONFLICT (run_id, phase_id, iteration, item) DO UPDATE SET status = 'running',"
      " started_ms = EXCLUDED.started_ms, finished_ms = NULL, error = '', output_text = '', output_json = NULL"
      " WHERE phases.status <> 'completed'"},
@@ -77,9 +96,16 @@ constexpr std::array<prepared_statement, 23> statements{{
     // its events ($18: [[ts_ms, type, payload], …]). The upsert refuses to touch a completed
     // instance; everything after it only happens if it wrote (EXISTS … ph), so a refused
     // checkpoint writes nothing. Returns (instances written, last seq).
+    // The fence ($19, NULL when this connection holds no lease on the run) is checked on the
+    // run row locked FOR NO KEY UPDATE (the lock the event counter's UPDATE takes anyway): a
+    // concurrent take-over waits for this commit, or this commit sees the raised fence and
+    // writes nothing. Returns (fence held, instances written, last seq).
     {"commit_phase",
-     "WITH ph AS (INSERT INTO phases (" EP_PG_PHASE_COLUMNS ")"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+     "WITH guard AS (SELECT 1 FROM runs WHERE id = $1 AND " EP_PG_FENCED("$19") " FOR NO KEY UPDATE),"
+     " ph AS (INSERT INTO phases (" EP_PG_PHASE_COLUMNS ")"
+     " SELECT $1::text, $2::text, $3::integer, $4::integer, $5::text, $6::text, $7::text, $8::text, $9::text,"
+     " $10::bigint, $11::bigint, $12::float8, $13::bigint, $14::bigint, $15::text, $16::integer"
+     " WHERE EXISTS (SELECT 1 FROM guard)"
      " ON CONFLICT (run_id, phase_id, iteration, item) DO UPDATE SET status = EXCLUDED.status,"
      " output_text = EXCLUDED.output_text, output_json = EXCLUDED.output_json, provider = EXCLUDED.provider,"
      " model = EXCLUDED.model, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,"
@@ -99,7 +125,7 @@ constexpr std::array<prepared_statement, 23> statements{{
      " ev AS (INSERT INTO events (run_id, seq, ts_ms, type, payload)"
      " SELECT $1, alloc.base + e.ord, (e.v->>0)::bigint, e.v->>1, (e.v->2)::text"
      " FROM alloc, json_array_elements($18::json) WITH ORDINALITY AS e(v, ord) RETURNING seq)"
-     " SELECT (SELECT COUNT(*) FROM ph), COALESCE((SELECT MAX(seq) FROM ev), 0)"},
+     " SELECT (SELECT COUNT(*) FROM guard), (SELECT COUNT(*) FROM ph), COALESCE((SELECT MAX(seq) FROM ev), 0)"},
     // Every instance of the run; a run without phases yields one row of NULLs, no run none.
     {"get_phases",
      "SELECT p.run_id, p.phase_id, p.iteration, p.item, p.status, p.output_text, p.output_json, p.provider,"
@@ -149,7 +175,7 @@ constexpr std::array<prepared_statement, 23> statements{{
     // The run row's counter hands out the seqs; its row lock orders concurrent appenders.
     {"append_events",
      "WITH alloc AS (UPDATE runs SET last_seq = last_seq + json_array_length($2::json) WHERE id = $1"
-     " RETURNING last_seq - json_array_length($2::json) AS base)"
+     " AND " EP_PG_FENCED("$3") " RETURNING last_seq - json_array_length($2::json) AS base)"
      " INSERT INTO events (run_id, seq, ts_ms, type, payload)"
      " SELECT $1, alloc.base + e.ord, (e.v->>0)::bigint, e.v->>1, (e.v->2)::text"
      " FROM alloc, json_array_elements($2::json) WITH ORDINALITY AS e(v, ord) RETURNING seq"},
@@ -167,6 +193,8 @@ constexpr std::array<prepared_statement, 23> statements{{
 #undef EP_PG_TOTALS
 #undef EP_PG_PHASE_COLUMNS
 #undef EP_PG_ATTEMPT_COLUMNS
+#undef EP_PG_FENCED
+#undef EP_PG_NOTIFY_RUNNABLE
 
 }  // namespace
 

@@ -88,6 +88,15 @@ store_error postgres_store::impl::fail(const std::exception& e, const std::strin
     return err;
 }
 
+store_error postgres_store::impl::lease_lost(const std::string& run_id, const std::string& what)
+{
+    // The stale fence is kept: every further write of this process to the run is refused too.
+    const auto fence = fence_of(run_id);
+    return fail(persistence_errc::lease_held,
+                what + ": lease lost: the run was taken over by another process (fence " +
+                    std::to_string(fence.value_or(0)) + " is stale); this process must stop working on it");
+}
+
 result<void> postgres_store::impl::ensure_connected()
 {
     if (conn && conn->is_open())

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 
 namespace ep::persistence {
 
@@ -26,6 +27,20 @@ struct postgres_store::impl
     std::mutex mutex;                   // serialises every public call (one connection, one user at a time)
     std::unique_ptr<pqxx::work> batch;  // the open group commit, if any
     std::optional<store_error> batch_failure;  // why the open group commit can no longer commit
+
+    /// The fencing token of every run whose lease this store holds (taken by acquire_lease or a
+    /// leased create_run, forgotten on release). Every write to such a run carries it in its
+    /// WHERE clause, so it is refused once another process has taken the lease over.
+    std::unordered_map<std::string, std::int64_t> fences;
+
+    /// The fence held for `run_id`, or nullopt (no lease held: the write is not fenced).
+    std::optional<std::int64_t> fence_of(const std::string& run_id) const
+    {
+        const auto it = fences.find(run_id);
+        return it == fences.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+    }
+    /// lease_held: "`what`: lease lost: the run was taken over (fence N is stale)".
+    store_error lease_lost(const std::string& run_id, const std::string& what);
 
     /// Between begin_batch and end_batch (even once the batch's transaction is gone).
     bool in_group_commit() const { return batch || batch_failure; }

@@ -40,6 +40,7 @@ struct cli_options
     std::string output_phase;             // --show --output PHASE
     bool quiet = false;                   // --quiet
     bool fail_fast = false;               // --fail-fast
+    bool detach = false;                  // --detach: submit for ep-workers, print the run id
     std::string durability = "normal";    // --durability normal|full
     std::optional<std::filesystem::path> personas_file;  // --personas FILE
     std::string workspace;                // --workspace DIR (empty: ./.ep/workspaces/RUN_ID, or the stored one)

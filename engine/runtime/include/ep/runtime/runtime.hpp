@@ -217,6 +217,12 @@ public:
                                                      engine::event_sink& sink, engine::run_control* control,
                                                      run_options options);
 
+    /// Stores `workflow` as a new `pending` run that this process does not execute (`ep-run
+    /// --detach`): an ep-worker sharing the store claims it. Returns the run id. Refused before
+    /// anything is stored when a persona cannot be routed here. With a PostgreSQL store the
+    /// insert wakes idle workers (NOTIFY). Errors: unroutable, store_unusable, store_failed.
+    result<std::string> submit(const prepared_workflow& workflow, const run_options& options);
+
     /// Continues a failed, interrupted or crashed run from its stored definition; completed
     /// phases are not sent again. Errors: unknown_run, already_completed, lease_held,
     /// invalid_workflow (the stored definition no longer loads with today's policy), unroutable,
