@@ -1,11 +1,15 @@
 // SSE + JSON decode throughput of each provider's stream decoder on a large synthetic stream
-// shaped like the real ones (PROVIDERS.md §1.2, §3.2, §4.2, §5.2), fed in 16 KiB reads.
+// shaped like the real ones (OpenAI chunks, Anthropic named events, Gemini CRLF chunks, Claude
+// Code stream-json lines), fed in 16 KiB reads.
 // Target (issue 3): >= 300 MB/s per core on OpenAI chunk streams.
 
-// The sans-I/O code is private to ep_providers; reach it relative to this file.
-#include "../providers/src/sansio/openai_fast_chunk.hpp"
-#include "../providers/src/sansio/sse_parser.hpp"
-#include "../providers/src/sansio/wire.hpp"
+// The sans-I/O code is private to ep_providers (providers/src is on this target's include path).
+#include "protocols/anthropic/anthropic.hpp"
+#include "protocols/claude_cli/claude_cli.hpp"
+#include "protocols/common/sse_parser.hpp"
+#include "protocols/gemini/gemini.hpp"
+#include "protocols/openai/fast_chunk.hpp"
+#include "protocols/openai/openai.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -7,6 +7,7 @@
 #include <ep/engine/error.hpp>
 #include <ep/engine/policy.hpp>
 #include <ep/engine/workflow.hpp>
+#include <ep/providers/options.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -113,19 +114,11 @@ void read_provider(const json& v, ep::providers::provider_config& p)
         p.api_key_env = *s;
     if (auto s = detail::get_string(v, "base_url_env"))
         p.base_url_env = *s;
-    if (auto s = detail::get_string(v, "cli"))
-        p.cli_path = *s;
-    if (v.contains("cli_args"))
-        p.cli_extra_args = detail::get_strings(v, "cli_args");
     if (v.contains("capabilities"))
     {
         auto caps = detail::get_strings(v, "capabilities");
         p.capabilities = {caps.begin(), caps.end()};
     }
-    if (auto s = detail::get_string(v, "azure_api_version"))
-        p.azure_api_version = *s;
-    if (auto b = detail::get_bool(v, "use_max_completion_tokens"))
-        p.use_max_completion_tokens = *b;
     if (const json* h = detail::field(v, "extra_headers"); h && h->is_object())
         for (const auto& [k, hv] : h->items())
             if (hv.is_string())
@@ -164,9 +157,6 @@ void read_provider(const json& v, ep::providers::provider_config& p)
     }
 }
 
-// provider name -> the variable naming its CLI (claude_agent), kept outside provider_config.
-using cli_env_map = std::map<std::string, std::string>;
-
 void read_limits(const json& v, provider_limit_config& l)
 {
     const json* lim = detail::field(v, "limits");
@@ -181,9 +171,9 @@ void read_limits(const json& v, provider_limit_config& l)
 }
 
 void read_providers(const yaml_document& doc, const std::string& section,
-                    std::map<std::string, ep::providers::provider_config>& out, cli_env_map& cli_envs,
+                    std::map<std::string, ep::providers::provider_config>& out,
                     std::map<std::string, source_location>& where,
-                    std::map<std::string, provider_limit_config>& limits)
+                    std::map<std::string, provider_limit_config>& limits, diagnostics& diag)
 {
     const json* providers = detail::field(doc.root, section.c_str());
     if (!providers || !providers->is_object())
@@ -196,36 +186,15 @@ void read_providers(const yaml_document& doc, const std::string& section,
         where[name] = doc.key_at(detail::child_pointer("/" + section, name));
         read_provider(v, p);
         read_limits(v, limits[name]);
-        if (auto s = detail::get_string(v, "cli_env"))
-            cli_envs[name] = *s;
+        // The options of the provider's type (cli, azure_api_version, …) are the providers
+        // module's to read. An unknown type and a mistyped value are the schema's to report.
+        std::vector<std::string> errors;
+        const auto types = ep::providers::known_provider_types();
+        if (std::find(types.begin(), types.end(), p.type) != types.end())
+            ep::providers::parse_type_options(v, p, errors, /*values_checked_by_schema=*/true);
+        for (const auto& e : errors)
+            diag.add(where[name], "provider '" + name + "': " + e);
     }
-}
-
-std::optional<std::string> find_on_path(const std::string& program, const ep::environment& env)
-{
-    if (program.find('/') != std::string::npos)
-    {
-        std::error_code ec;
-        if (std::filesystem::exists(program, ec))
-            return program;
-        return std::nullopt;
-    }
-    auto path = env.get("PATH");
-    if (!path)
-        return std::nullopt;
-    std::size_t start = 0;
-    while (start <= path->size())
-    {
-        std::size_t end = path->find(':', start);
-        if (end == std::string::npos)
-            end = path->size();
-        std::filesystem::path candidate = std::filesystem::path(path->substr(start, end - start)) / program;
-        std::error_code ec;
-        if (end > start && std::filesystem::is_regular_file(candidate, ec))
-            return candidate.string();
-        start = end + 1;
-    }
-    return std::nullopt;
 }
 
 std::filesystem::path mix_path(const policy_options& options)
@@ -293,7 +262,6 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
 {
     const std::size_t before = diag.size();
     policy pol;
-    cli_env_map cli_envs;
     std::map<std::string, source_location> provider_where;
     std::vector<std::shared_ptr<yaml_document>> docs;  // keeps documents alive while reading
 
@@ -304,7 +272,7 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
     }
     if (auto caps = load_checked(options.workflows_dir / "capabilities.yaml", "capabilities", diag))
     {
-        read_providers(*caps, "providers", pol.providers, cli_envs, provider_where, pol.limits);
+        read_providers(*caps, "providers", pol.providers, provider_where, pol.limits, diag);
         docs.push_back(caps);
     }
     const auto personas_path = options.personas_file.value_or(options.workflows_dir / "personas.yaml");
@@ -316,7 +284,7 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
     if (options.workflow && options.workflow->document)
     {
         const auto& wf = *options.workflow->document;
-        read_providers(wf, "providers", pol.providers, cli_envs, provider_where, pol.limits);
+        read_providers(wf, "providers", pol.providers, provider_where, pol.limits, diag);
         read_personas(wf, "personas", pol.personas);
     }
 
@@ -396,7 +364,8 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
     for (auto& [name, p] : pol.providers)
     {
         if (p.type.empty())
-            diag.add(provider_where[name], "provider '" + name + "' has no type (openai, anthropic, gemini, claude_agent)");
+            diag.add(provider_where[name], "provider '" + name + "' has no type (" +
+                                               detail::join(ep::providers::known_provider_types()) + ")");
         else if (p.type != "claude_agent" && p.base_url.empty())
             diag.add(provider_where[name], "provider '" + name + "' has no base_url");
         if (p.models.empty())
@@ -404,14 +373,11 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
         resolve_provider_environment(p, env);
         if (p.type == "claude_agent")
         {
-            std::optional<std::string> cli;
-            if (auto it = cli_envs.find(name); it != cli_envs.end())
-                cli = env.get(it->second);
-            if (!cli)
-                cli = find_on_path(p.cli_path.empty() ? "claude" : p.cli_path, env);
-            p.available = cli.has_value();
-            if (cli)
-                p.cli_path = *cli;
+            // The adapter runs what this finds (the same lookup, the same environment).
+            const auto cli = ep::providers::locate_claude_cli(p, env);
+            p.available = !cli.path.empty();
+            if (p.available)
+                p.cli_path = cli.path;
         }
     }
 

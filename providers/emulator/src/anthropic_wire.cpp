@@ -1,4 +1,4 @@
-// Anthropic Messages, server side (PROVIDERS.md §3): named events message_start →
+// Anthropic Messages, server side (Anthropic docs: Streaming Messages): named events message_start →
 // content_block_start/delta/stop → message_delta (stop_reason, cumulative usage) →
 // message_stop, with `ping` events; no [DONE].
 

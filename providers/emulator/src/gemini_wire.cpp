@@ -1,4 +1,5 @@
-// Gemini generateContent / streamGenerateContent?alt=sse, server side (PROVIDERS.md §4):
+// Gemini generateContent / streamGenerateContent?alt=sse, server side (Gemini API
+// reference: models.streamGenerateContent):
 // data-only events, each a partial GenerateContentResponse carrying only the new text,
 // usageMetadata on every chunk, finishReason on the last, whole functionCall parts.
 

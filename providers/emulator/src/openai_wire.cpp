@@ -1,4 +1,5 @@
-// OpenAI Chat Completions, server side (PROVIDERS.md §1): data-only SSE of
+// OpenAI Chat Completions, server side (OpenAI API reference: the chat completion chunk
+// object): data-only SSE of
 // chat.completion.chunk objects, role chunk first, finish chunk with `delta:{}`, a usage chunk
 // with `choices: []` when asked, then `data: [DONE]`.
 

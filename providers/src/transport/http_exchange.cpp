@@ -1,5 +1,6 @@
 // One HTTP/1.1 request/response over a pooled connection, with the named timeouts
-// (STYLE.md §6) and abort translation (STYLE.md §7).
+// (connect, first_byte, idle, each re-armed per phase of the exchange) and abort translation
+// (a user's cancel is reported as operation_aborted, never as the timeout that was armed).
 
 #include "transport/connection.hpp"
 
@@ -430,7 +431,7 @@ asio::awaitable<error_code> http_exchange::read_some(std::string& out, diagnosti
         // A cancel that arrived between two reads has no operation to cancel.
         if (is_cancelled(co_await asio::this_coro::cancellation_state))
             co_return d.translate(asio::error::operation_aborted, phase::body, true, diag);
-        // Before every read (STYLE.md §6): any bytes, even an SSE comment or ping, re-arm it.
+        // Before every read: any bytes, even an SSE comment or ping, re-arm the idle limit.
         d.conn->lowest().expires_after(d.opts.timeouts.idle);
         auto [ec, got] = co_await std::visit([&](auto& s) { return d.body_read_some(s); }, d.conn->stream);
         if (ec)

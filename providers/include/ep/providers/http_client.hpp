@@ -5,6 +5,7 @@
 
 #include <ep/providers/config.hpp>
 #include <ep/providers/error.hpp>
+#include <ep/providers/http_types.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -23,18 +24,6 @@ namespace boost::asio::ssl { class context; }
 namespace spdlog { class logger; }
 
 namespace ep::providers {
-
-/// Header fields in order of appearance; lookups are case-insensitive.
-using http_headers = std::vector<std::pair<std::string, std::string>>;
-const std::string* find_http_header(const http_headers& headers, std::string_view name);
-
-struct http_request
-{
-    std::string method = "POST";
-    std::string target;    // path and query, e.g. "/v1/chat/completions"
-    http_headers headers;  // may hold credentials: never logged
-    std::string body;
-};
 
 struct http_response_head
 {

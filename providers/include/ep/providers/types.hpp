@@ -16,7 +16,8 @@ namespace ep::providers {
 enum class role { system, user, assistant, tool };
 
 /// A tool call the model asked for. `arguments` is the JSON text exactly as the model produced
-/// it (it may be invalid JSON; see PROVIDERS.md §8.10), so it is kept as a string.
+/// it (it may be invalid JSON: the model produces it token by token and the OpenAI docs warn
+/// that it may not parse), so it is kept as a string.
 struct tool_call
 {
     std::string id;    // provider id, or one we made up (Gemini often sends none)

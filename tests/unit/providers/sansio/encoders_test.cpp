@@ -31,13 +31,13 @@ chat_request tool_request()
     return req;
 }
 
-std::string header(const http_request_spec& s, std::string_view name)
+std::string header(const ep::providers::http_request& s, std::string_view name)
 {
-    auto const* v = find_header(s.headers, name);
+    auto const* v = ep::providers::find_http_header(s.headers, name);
     return v ? *v : "<absent>";
 }
 
-void expect_common_headers(const http_request_spec& s)
+void expect_common_headers(const ep::providers::http_request& s)
 {
     EXPECT_EQ(s.method, "POST");
     EXPECT_EQ(header(s, "content-type"), "application/json");
