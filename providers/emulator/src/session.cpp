@@ -129,6 +129,12 @@ private:
                 co_return co_await method_not_allowed(req, "POST");
             co_return co_await handle_chat(req, *core_->openai, {}, false, true);
         }
+        if (path == "/v1/responses")
+        {
+            if (req.method() != http::verb::post)
+                co_return co_await method_not_allowed(req, "POST");
+            co_return co_await handle_chat(req, *core_->responses, {}, false, true);
+        }
         if (path == "/v1/messages")
         {
             if (req.method() != http::verb::post)
@@ -283,6 +289,7 @@ private:
         }
 
         auto a = make_answer(call, persona);
+        note_prompt_cache(call, a);
         response_ids ids{proto.id_prefix() + hex_id(a.seed, core_->response_counter++),
                          std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -295,6 +302,22 @@ private:
         if (!sse)  // Gemini without alt=sse: one JSON array, as the real server sends
             co_return co_await write_whole_with_fault(as_json_array(r), fault, req.keep_alive());
         co_return co_await write_stream(r, fault, proto, req.keep_alive());
+    }
+
+    // Anthropic caches prefixes of at least 1,024 tokens: the first request writes the cache,
+    // later ones with the same prefix read it.
+    void note_prompt_cache(const chat_call& call, answer& a)
+    {
+        constexpr int min_cached_tokens = 1024;
+        if (call.cached_prefix_chars == 0)
+            return;
+        const int tokens = std::min(estimate_tokens(call.cached_prefix_chars), a.input_tokens);
+        if (tokens < min_cached_tokens)
+            return;
+        if (core_->state.remember_prefix(call.cached_prefix_hash))
+            a.cache_read_tokens = tokens;
+        else
+            a.cache_creation_tokens = tokens;
     }
 
     static void add_retry_hints(reply& r, const fault_spec& fault, const wire_protocol& proto)

@@ -81,6 +81,7 @@ std::unique_ptr<wire_protocol> make_openai_protocol();
 std::unique_ptr<wire_protocol> make_anthropic_protocol(int ping_every);
 /// `crlf`: terminate Gemini events with CRLF, as the real server has been seen to.
 std::unique_ptr<wire_protocol> make_gemini_protocol(bool crlf);
+std::unique_ptr<wire_protocol> make_responses_protocol();
 
 /// `data: <json>\n\n` (and the `event:` line when `event` is given).
 std::string frame(const nlohmann::json& data, std::string_view event = {}, std::string_view eol = "\n");

@@ -40,6 +40,11 @@ public:
 
     /// The terminal marker has been seen (the transport may stop reading).
     virtual bool done() const noexcept = 0;
+
+    /// The model has begun its answer: some content (text, reasoning, a tool call, or the
+    /// start of a content block) has been decoded. What the first_token timeout waits for;
+    /// keep-alives, usage and metadata do not count.
+    virtual bool content_started() const noexcept = 0;
 };
 
 /// A protocol spoken over HTTP (the transport is http_exchange).

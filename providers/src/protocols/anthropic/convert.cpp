@@ -1,15 +1,65 @@
-// Conversation <-> Anthropic Messages `system` + `messages`.
+// Conversation <-> Anthropic Messages `system` + `messages` (with prompt-cache breakpoints
+// and thinking blocks).
+#include "protocols/anthropic/anthropic.hpp"
 #include "protocols/common/convert_common.hpp"
 
 namespace ep::providers {
 
 using sansio::json;
 
+namespace {
+
+// Anthropic accepts at most four cache breakpoints per request.
+constexpr int max_breakpoints = 4;
+
+const json ephemeral = {{"type", "ephemeral"}};
+
+bool worth_caching(const cache_options* cache, std::size_t chars)
+{
+    return cache && cache->enabled && chars >= cache->min_chars;
+}
+
+// Keeps the last `max_breakpoints` cache_control markers: a later breakpoint caches a longer
+// prefix, so the earliest ones are the ones to give up.
+void limit_breakpoints(json& out)
+{
+    std::vector<json*> marked;
+    if (auto it = out.find("system"); it != out.end() && it->is_array())
+        for (auto& block : *it)
+            if (block.contains("cache_control"))
+                marked.push_back(&block);
+    for (auto& m : out["messages"])
+        for (auto& block : m["content"])
+            if (block.contains("cache_control"))
+                marked.push_back(&block);
+    for (std::size_t i = 0; i + max_breakpoints < marked.size(); ++i)
+        marked[i]->erase("cache_control");
+}
+
+json thinking_block(const thinking_part& t)
+{
+    if (!t.redacted.empty())
+        return {{"type", "redacted_thinking"}, {"data", t.redacted}};
+    return {{"type", "thinking"}, {"thinking", t.text}, {"signature", t.signature}};
+}
+
+}  // namespace
+
 json to_anthropic_messages(const conversation& c)
+{
+    return sansio::anthropic_messages(c, nullptr);
+}
+
+json sansio::anthropic_messages(const conversation& c, const cache_options* cache)
 {
     json out = json::object();
     if (auto system = sansio::merged_system(c); !system.empty())
-        out["system"] = system;
+    {
+        if (worth_caching(cache, system.size()))
+            out["system"] = json::array({{{"type", "text"}, {"text", system}, {"cache_control", ephemeral}}});
+        else
+            out["system"] = system;
+    }
 
     json messages = json::array();
     sansio::pending_turn cur("content");
@@ -27,8 +77,17 @@ json to_anthropic_messages(const conversation& c)
         {
             if (auto const* t = std::get_if<text_part>(&p))
             {
-                if (!t->text.empty())  // the API rejects empty text blocks
-                    cur.blocks.push_back({{"type", "text"}, {"text", t->text}});
+                if (t->text.empty())  // the API rejects empty text blocks
+                    continue;
+                json block = {{"type", "text"}, {"text", t->text}};
+                if (t->cache && worth_caching(cache, t->text.size()))
+                    block["cache_control"] = ephemeral;
+                cur.blocks.push_back(std::move(block));
+            }
+            else if (auto const* th = std::get_if<thinking_part>(&p))
+            {
+                if (th->protocol == "anthropic")  // signatures are valid only where they were made
+                    cur.blocks.push_back(thinking_block(*th));
             }
             else if (auto const* call = std::get_if<tool_call>(&p))
                 cur.blocks.push_back({{"type", "tool_use"},
@@ -46,6 +105,8 @@ json to_anthropic_messages(const conversation& c)
     }
     cur.flush(messages);
     out["messages"] = std::move(messages);
+    if (cache)
+        limit_breakpoints(out);
     return out;
 }
 
@@ -75,7 +136,15 @@ boost::system::result<conversation> from_anthropic_messages(const json& body)
             {
                 auto type = sansio::string_or(block, "type");
                 if (type == "text")
-                    msg.parts.emplace_back(text_part{sansio::string_or(block, "text")});
+                    msg.parts.emplace_back(
+                        text_part{sansio::string_or(block, "text"), sansio::member(block, "cache_control") != nullptr});
+                else if (type == "thinking")
+                    msg.parts.emplace_back(thinking_part{.protocol = "anthropic",
+                                                         .text = sansio::string_or(block, "thinking"),
+                                                         .signature = sansio::string_or(block, "signature")});
+                else if (type == "redacted_thinking")
+                    msg.parts.emplace_back(
+                        thinking_part{.protocol = "anthropic", .redacted = sansio::string_or(block, "data")});
                 else if (type == "tool_use")
                 {
                     std::string args;
@@ -93,7 +162,7 @@ boost::system::result<conversation> from_anthropic_messages(const json& body)
                                                          rc ? sansio::text_of_content(*rc) : std::string(),
                                                          err && err->is_boolean() && err->get<bool>()});
                 }
-                // thinking, redacted_thinking, images, …: not represented (see convert.hpp).
+                // images, documents, server tools, …: not represented (see convert.hpp).
             }
         else
             return sansio::bad_shape();

@@ -10,6 +10,9 @@ namespace {
 
 class anthropic_decoder final : public sse_decoder_base
 {
+public:
+    bool content_started() const noexcept override { return mapper_.content_started(); }
+
 protected:
     boost::system::error_code on_event(const sse_event& ev) override
     {

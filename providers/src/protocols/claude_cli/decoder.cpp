@@ -56,6 +56,8 @@ public:
     }
 
     bool done() const noexcept override { return done_; }
+    // The CLI's own tool use and thinking count: the model is at work.
+    bool content_started() const noexcept override { return assistant_seen_ || mapper_.content_started(); }
 
 private:
     boost::system::error_code split(std::string_view bytes, std::vector<stream_event>& out, diagnostics& diag)
@@ -131,6 +133,7 @@ private:
 
     void on_assistant(const json& j, std::vector<stream_event>& out)
     {
+        assistant_seen_ = true;
         if (auto const* err = string_member(j, "error"))
             assistant_error_ = *err;
         // Whole messages duplicate the partial stream; use them only when there was none.
@@ -165,10 +168,10 @@ private:
         usage totals;
         if (auto const* u = member(j, "usage"))
         {
-            auto cache_read = int_member(*u, "cache_read_input_tokens").value_or(0);
-            totals.input_tokens = int_member(*u, "input_tokens").value_or(0) +
-                                  int_member(*u, "cache_creation_input_tokens").value_or(0) + cache_read;
-            totals.cached_input_tokens = cache_read;
+            totals.cached_input_tokens = int_member(*u, "cache_read_input_tokens").value_or(0);
+            totals.cache_creation_input_tokens = int_member(*u, "cache_creation_input_tokens").value_or(0);
+            totals.input_tokens = int_member(*u, "input_tokens").value_or(0) + totals.cache_creation_input_tokens +
+                                  totals.cached_input_tokens;
             totals.output_tokens = int_member(*u, "output_tokens").value_or(0);
         }
         for (auto key : {"total_cost_usd", "total_cost"})  // renamed once (changelog)
@@ -189,6 +192,7 @@ private:
     bool partial_seen_ = false;
     bool text_emitted_ = false;
     bool done_ = false;
+    bool assistant_seen_ = false;
     boost::system::error_code failed_;
 };
 

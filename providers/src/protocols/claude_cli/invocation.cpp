@@ -2,6 +2,7 @@
 // with -p and stream-json (the CLI exits 1 without it; the Agent SDK always passes it).
 #include "protocols/claude_cli/claude_cli.hpp"
 #include "protocols/common/request_common.hpp"
+#include "protocols/common/request_features.hpp"
 
 namespace ep::providers::sansio {
 
@@ -60,12 +61,8 @@ std::string claude_cli_prompt(const chat_request& req)
         while (!out.empty() && out.back() == '\n')
             out.pop_back();
     }
-    if (req.json_mode)
-    {
-        out += "\n\nRespond with a single JSON value only: no prose, no Markdown code fences.";
-        if (req.json_mode->schema)
-            out += " The JSON must validate against this JSON Schema:\n" + req.json_mode->schema->dump();
-    }
+    if (req.json_mode)  // the CLI has no structured-output flag for a stream-json run
+        out += "\n\n" + json_instruction(*req.json_mode);
     return out;
 }
 

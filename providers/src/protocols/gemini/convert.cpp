@@ -39,7 +39,10 @@ json to_gemini_messages(const conversation& c)
                 if (!call->id.empty())
                     fc["id"] = call->id;
                 call_names[call->id] = call->name;
-                cur.blocks.push_back({{"functionCall", std::move(fc)}});
+                json part = {{"functionCall", std::move(fc)}};
+                if (!call->signature.empty())
+                    part["thoughtSignature"] = call->signature;  // back on the part it came with
+                cur.blocks.push_back(std::move(part));
             }
             else if (auto const* r = std::get_if<tool_result>(&p))
             {
@@ -93,6 +96,7 @@ boost::system::result<conversation> from_gemini_messages(const json& body)
                     call.id = "gemini_call_" + std::to_string(made_up++);
                 if (auto const* args = sansio::member(*fc, "args"))
                     call.arguments = args->dump();
+                call.signature = sansio::string_or(part, "thoughtSignature");
                 unanswered[call.name].push_back(call.id);
                 msg.parts.emplace_back(std::move(call));
             }

@@ -17,6 +17,7 @@ class gemini_decoder final : public sse_decoder_base
 {
 public:
     explicit gemini_decoder(std::string id_prefix) : id_prefix_(std::move(id_prefix)) {}
+    bool content_started() const noexcept override { return started_; }
 
 protected:
     boost::system::error_code inspect(std::string_view bytes) override;
@@ -28,12 +29,14 @@ protected:
 
 private:
     void read_usage(const json& u);
+    void read_part(const json& part);
     void finalize(finish_reason reason, std::string raw);
 
     std::string id_prefix_;
     tool_call_accumulator tools_;
     usage totals_;
     bool sniffed_ = false;
+    bool started_ = false;
 };
 
 boost::system::error_code gemini_decoder::inspect(std::string_view bytes)
@@ -56,8 +59,8 @@ void gemini_decoder::read_usage(const json& u)
 {
     // Repeated on every chunk; the last one is the complete one.
     totals_.input_tokens = int_member(u, "promptTokenCount").value_or(0);
-    totals_.output_tokens =
-        int_member(u, "candidatesTokenCount").value_or(0) + int_member(u, "thoughtsTokenCount").value_or(0);
+    totals_.reasoning_tokens = int_member(u, "thoughtsTokenCount").value_or(0);
+    totals_.output_tokens = int_member(u, "candidatesTokenCount").value_or(0) + totals_.reasoning_tokens;
     totals_.cached_input_tokens = int_member(u, "cachedContentTokenCount").value_or(0);
 }
 
@@ -101,27 +104,7 @@ boost::system::error_code gemini_decoder::on_event(const sse_event& ev)
     if (auto const* content = member(cand, "content"))
         if (auto const* parts = member(*content, "parts"); parts && parts->is_array())
             for (auto const& part : *parts)
-            {
-                auto const* thought = member(part, "thought");
-                if (thought && thought->is_boolean() && thought->get<bool>())
-                    continue;  // thinking summaries are not the answer
-                if (auto const* text = string_member(part, "text"); text && !text->empty())
-                    out_->emplace_back(text_delta_event{*text});
-                else if (auto const* fc = member(part, "functionCall"))
-                {
-                    // Calls arrive whole; the id is usually missing, so make one up to pair results.
-                    auto id = string_or(*fc, "id");
-                    if (id.empty())
-                        id = id_prefix_ + std::to_string(tools_.size());
-                    auto name = string_or(*fc, "name");
-                    auto const* args = member(*fc, "args");
-                    std::string arguments = args ? args->dump() : "{}";
-                    int ordinal = tools_.start(static_cast<long long>(tools_.size()), id, name);
-                    tools_.append(ordinal, arguments);
-                    out_->emplace_back(tool_call_delta_event{ordinal, std::move(id), std::move(name), arguments});
-                    tools_.complete(ordinal, *out_);
-                }
-            }
+                read_part(part);
 
     if (auto const* fr = string_member(cand, "finishReason"))
     {
@@ -132,6 +115,37 @@ boost::system::error_code gemini_decoder::on_event(const sse_event& ev)
         finalize(reason, *fr);
     }
     return {};
+}
+
+void gemini_decoder::read_part(const json& part)
+{
+    started_ = true;
+    auto const* thought = member(part, "thought");
+    if (thought && thought->is_boolean() && thought->get<bool>())
+    {
+        // A thought summary (includeThoughts): reasoning, never the answer.
+        if (auto const* text = string_member(part, "text"); text && !text->empty())
+            out_->emplace_back(reasoning_delta_event{*text});
+        return;
+    }
+    if (auto const* text = string_member(part, "text"); text && !text->empty())
+        out_->emplace_back(text_delta_event{*text});
+    else if (auto const* fc = member(part, "functionCall"))
+    {
+        // Calls arrive whole; the id is usually missing, so make one up to pair results.
+        auto id = string_or(*fc, "id");
+        if (id.empty())
+            id = id_prefix_ + std::to_string(tools_.size());
+        auto name = string_or(*fc, "name");
+        auto const* args = member(*fc, "args");
+        std::string arguments = args ? args->dump() : "{}";
+        const int ordinal = tools_.start(static_cast<long long>(tools_.size()), id, name);
+        tools_.append(ordinal, arguments);
+        // The signature belongs to this part and must come back with it (Gemini 3).
+        tools_.call(ordinal).signature = string_or(part, "thoughtSignature");
+        out_->emplace_back(tool_call_delta_event{ordinal, std::move(id), std::move(name), arguments});
+        tools_.complete(ordinal, *out_);
+    }
 }
 
 std::string random_prefix()

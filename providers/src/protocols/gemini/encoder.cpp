@@ -1,5 +1,6 @@
 // streamGenerateContent?alt=sse request (Gemini API reference: models.streamGenerateContent).
 #include "protocols/common/request_common.hpp"
+#include "protocols/common/request_features.hpp"
 #include "protocols/gemini/gemini.hpp"
 
 #include <ep/providers/convert.hpp>
@@ -7,6 +8,38 @@
 #include <nlohmann/json.hpp>
 
 namespace ep::providers::sansio {
+
+namespace {
+
+// thinkingLevel for Gemini 3 and newer; thinkingBudget for 2.5 (capability thinking_budget).
+// Thought summaries are asked for so that the thinking streams (as reasoning, never answer).
+json thinking_config(const provider_config& cfg, const chat_request& req)
+{
+    json tc = {{"includeThoughts", true}};
+    if (has_capability(cfg, req.model, "thinking_budget"))
+        tc["thinkingBudget"] = thinking_budget_tokens(*req.reasoning);
+    else
+        tc["thinkingLevel"] = to_string(*req.reasoning);
+    return tc;
+}
+
+void add_json_output(json& body, json& gen, const provider_config& cfg, const chat_request& req)
+{
+    const json_output& j = *req.json_mode;
+    gen["responseMimeType"] = "application/json";
+    if (j.schema && native_json(cfg, req.model))
+        gen["responseJsonSchema"] = *j.schema;
+    else if (j.schema)
+    {
+        // No native schema support: JSON mode plus the schema in the system instruction.
+        auto& parts = body["systemInstruction"]["parts"];
+        if (!parts.is_array())
+            parts = json::array();
+        parts.push_back({{"text", json_instruction(j)}});
+    }
+}
+
+}  // namespace
 
 http_request encode_gemini_request(const provider_config& cfg, std::string_view base_path,
                                         const chat_request& req)
@@ -16,18 +49,19 @@ http_request encode_gemini_request(const provider_config& cfg, std::string_view 
     json gen = json::object();
     if (req.max_tokens)
         gen["maxOutputTokens"] = *req.max_tokens;
-    if (req.temperature)
-        gen["temperature"] = *req.temperature;
-    if (req.top_p)
-        gen["topP"] = *req.top_p;
+    if (req.reasoning)
+        gen["thinkingConfig"] = thinking_config(cfg, req);
+    else
+    {
+        if (req.temperature)
+            gen["temperature"] = *req.temperature;
+        if (req.top_p)
+            gen["topP"] = *req.top_p;
+    }
     if (!req.stop.empty())
         gen["stopSequences"] = req.stop;
     if (req.json_mode)
-    {
-        gen["responseMimeType"] = "application/json";
-        if (req.json_mode->schema)
-            gen["responseJsonSchema"] = *req.json_mode->schema;
-    }
+        add_json_output(body, gen, cfg, req);
     if (!gen.empty())
         body["generationConfig"] = std::move(gen);
 

@@ -14,6 +14,7 @@ class openai_decoder final : public sse_decoder_base
 {
 public:
     explicit openai_decoder(bool fast_path) : fast_path_(fast_path) {}
+    bool content_started() const noexcept override { return started_; }
 
 protected:
     boost::system::error_code on_event(const sse_event& ev) override;
@@ -21,6 +22,7 @@ protected:
 
 private:
     boost::system::error_code on_chunk(const json& j);
+    void on_delta(const json& delta);
     void on_tool_delta(const json& tc, std::size_t position);
     bool try_fast_chunk(const sse_event& ev);
     void finalize();
@@ -29,6 +31,7 @@ private:
     tool_call_accumulator tools_;
     usage totals_;
     bool finish_seen_ = false;
+    bool started_ = false;
     std::string raw_finish_;
 };
 
@@ -72,6 +75,7 @@ bool openai_decoder::try_fast_chunk(const sse_event& ev)
         return false;
     if (!chunk.content.empty())  // as the full parse, an empty delta emits nothing
     {
+        started_ = true;
         text_delta_event e;
         if (chunk.escaped)
             append_unescaped(chunk.content, e.text);
@@ -91,17 +95,10 @@ boost::system::error_code openai_decoder::on_chunk(const json& j)
             if (auto idx = int_member(choice, "index"); idx && *idx != 0)
                 continue;
             if (auto const* delta = member(choice, "delta"))
-            {
-                if (auto const* content = string_member(*delta, "content"); content && !content->empty())
-                    out_->emplace_back(text_delta_event{*content});
-                if (auto const* refusal = string_member(*delta, "refusal"); refusal && !refusal->empty())
-                    out_->emplace_back(text_delta_event{*refusal});
-                if (auto const* calls = member(*delta, "tool_calls"); calls && calls->is_array())
-                    for (std::size_t i = 0; i < calls->size(); ++i)
-                        on_tool_delta((*calls)[i], i);
-            }
+                on_delta(*delta);
             if (auto const* fr = string_member(choice, "finish_reason"))
             {
+                started_ = true;
                 finish_seen_ = true;
                 raw_finish_ = *fr;
                 tools_.complete_all(*out_);  // the calls are whole once the choice finished
@@ -114,8 +111,35 @@ boost::system::error_code openai_decoder::on_chunk(const json& j)
         totals_.output_tokens = int_member(*u, "completion_tokens").value_or(0);
         if (auto const* details = member(*u, "prompt_tokens_details"))
             totals_.cached_input_tokens = int_member(*details, "cached_tokens").value_or(0);
+        if (auto const* details = member(*u, "completion_tokens_details"))
+            totals_.reasoning_tokens = int_member(*details, "reasoning_tokens").value_or(0);
     }
     return {};
+}
+
+void openai_decoder::on_delta(const json& delta)
+{
+    auto emit = [&](const char* key, bool answer) {
+        if (auto const* text = string_member(delta, key); text && !text->empty())
+        {
+            started_ = true;
+            if (answer)
+                out_->emplace_back(text_delta_event{*text});
+            else
+                out_->emplace_back(reasoning_delta_event{*text});
+        }
+    };
+    emit("content", true);
+    emit("refusal", true);
+    // Compatible servers stream thinking: reasoning_content (vLLM, DeepSeek), reasoning (Ollama).
+    emit("reasoning_content", false);
+    emit("reasoning", false);
+    if (auto const* calls = member(delta, "tool_calls"); calls && calls->is_array())
+        for (std::size_t i = 0; i < calls->size(); ++i)
+        {
+            started_ = true;
+            on_tool_delta((*calls)[i], i);
+        }
 }
 
 void openai_decoder::on_tool_delta(const json& tc, std::size_t position)

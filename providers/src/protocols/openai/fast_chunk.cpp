@@ -89,6 +89,8 @@ private:
             return first(delta_refusal) && s_.literal("null");
         if (key == "tool_calls")
             return first(delta_tool_calls) && s_.literal("null");
+        if (key == "reasoning_content" || key == "reasoning")  // compatible servers' thinking
+            return s_.literal("null");
         return s_.skip_value();  // "role", and fields the full parse ignores as well
     }
 

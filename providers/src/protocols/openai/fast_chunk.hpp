@@ -22,8 +22,8 @@ struct openai_fast_chunk
 /// True when `data` (an SSE data field whose event type is not "error") is valid JSON of
 /// the plain shape: an object whose "error"/"usage" are null or absent, whose "object" is
 /// not "error", and whose "choices" holds at most one choice with index 0 (or none), a
-/// null finish_reason and a delta whose "content" is a string or null, "refusal" and
-/// "tool_calls" null or absent. Other keys, anywhere, are skipped (the full parse ignores
+/// null finish_reason and a delta whose "content" is a string or null, "refusal",
+/// "tool_calls", "reasoning_content" and "reasoning" null or absent. Other keys, anywhere, are skipped (the full parse ignores
 /// them too). False means "not sure": escaped keys, repeated keys we read (nlohmann keeps
 /// the last), tool calls, usage, finish, errors, odd types, or anything invalid.
 bool scan_openai_fast_chunk(std::string_view data, openai_fast_chunk& out) noexcept;

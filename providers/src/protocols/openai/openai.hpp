@@ -13,6 +13,10 @@ namespace ep::providers::sansio {
 /// `api-key` header and `?api-version=` when cfg.azure_api_version is set.
 http_request encode_openai_request(const provider_config& cfg, std::string_view base_path, const chat_request& req);
 
+/// Bearer key, or Azure's `api-key` header plus `?api-version=` on the target when
+/// cfg.azure_api_version is set (shared with the Responses API).
+void add_openai_auth(http_request& spec, const provider_config& cfg);
+
 /// Data-only SSE of chat.completion.chunk objects, terminal `data: [DONE]` (a clean end
 /// after the finish chunk is accepted too: compatible servers omit [DONE]).
 std::unique_ptr<stream_decoder> make_openai_decoder();

@@ -21,7 +21,7 @@ using nlohmann::json;
 TEST(codec_table, every_type_has_a_complete_codec)
 {
     const auto types = known_provider_types();
-    for (const char* t : {"openai", "anthropic", "gemini", "claude_agent"})
+    for (const char* t : {"openai", "openai_responses", "anthropic", "gemini", "claude_agent"})
         EXPECT_NE(std::find(types.begin(), types.end(), t), types.end()) << t;
     for (auto const& row : sansio::protocol_table())
     {
@@ -72,7 +72,7 @@ TEST(parse_type_options, names_each_bad_value_misplaced_option_and_unknown_type)
     std::vector<std::string> errors;
     parse_type_options(json{{"cli_args", {"ok", 3}}, {"cli_env", "1BAD"}, {"azure_api_version", "x"}}, cfg, errors);
     ASSERT_EQ(errors.size(), 3u);
-    EXPECT_EQ(errors[0], "azure_api_version applies to type openai, not claude_agent");
+    EXPECT_EQ(errors[0], "azure_api_version applies to type openai or openai_responses, not claude_agent");
     EXPECT_NE(errors[1].find("cli_env"), std::string::npos) << errors[1];
     EXPECT_NE(errors[2].find("cli_args must be a list of strings"), std::string::npos) << errors[2];
     EXPECT_TRUE(cfg.cli_extra_args.empty()) << "a bad value is not half-applied";
@@ -83,13 +83,13 @@ TEST(parse_type_options, names_each_bad_value_misplaced_option_and_unknown_type)
     errors.clear();
     parse_type_options(json{{"cli_args", 3}, {"use_max_completion_tokens", true}}, cfg, errors, true);
     ASSERT_EQ(errors.size(), 1u);
-    EXPECT_EQ(errors[0], "use_max_completion_tokens applies to type openai, not claude_agent");
+    EXPECT_EQ(errors[0], "use_max_completion_tokens applies to type openai or openai_responses, not claude_agent");
 
     errors.clear();
     cfg.type = "gemini";
     parse_type_options(json{{"use_max_completion_tokens", "yes"}}, cfg, errors);
     ASSERT_EQ(errors.size(), 1u);
-    EXPECT_EQ(errors[0], "use_max_completion_tokens applies to type openai, not gemini");
+    EXPECT_EQ(errors[0], "use_max_completion_tokens applies to type openai or openai_responses, not gemini");
 
     errors.clear();
     cfg.type = "opneai";

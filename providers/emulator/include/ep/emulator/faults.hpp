@@ -73,7 +73,7 @@ std::optional<fault_spec> parse_fault_spec(std::string_view text, std::string* e
 struct fault_rule
 {
     fault_spec fault;
-    std::optional<std::string> protocol;  ///< "openai", "anthropic" or "gemini"
+    std::optional<std::string> protocol;  ///< "openai", "openai_responses", "anthropic" or "gemini"
     std::optional<std::string> model;     ///< exact model name
     std::optional<std::string> persona;   ///< detected persona (see persona.hpp)
 };
