@@ -205,6 +205,33 @@ TEST_F(adapters_test, http_401_is_auth_failed_and_keeps_the_key_out)
     EXPECT_EQ(res.status.diag.to_string().find("sk-test-secret"), std::string::npos);
 }
 
+TEST_F(adapters_test, a_key_echoed_by_the_server_never_reaches_the_diagnostics)
+{
+    // Proxies and compatible servers were seen echoing the key they got, whole or masked down
+    // to its last characters: in an error body, in an in-stream error, in garbage.
+    const std::string key = "sk-test-secret-1234";
+    const std::string tail = key.substr(key.size() - 12);
+    ep::test::fake_llm_server server;
+    server.enqueue(fake_response::json_error(
+        401, R"({"error":{"message":"Incorrect API key provided: sk-test-secret-1234.","type":"invalid_request_error","code":"invalid_api_key"}})"));
+    server.enqueue(fake_response::json_error(403, R"({"error":{"message":"key sk-...)" + tail +
+                                                      R"( is not allowed","type":"sk-test-secret-1234"}})"));
+    server.enqueue(fake_response::json_error(502, "<html><title>bad gateway for sk-test-secret-1234</title></html>"));
+    server.enqueue(fake_response::sse(
+        {openai_stream[0], R"(data: {"error":{"message":"upstream refused sk-test-secret-1234","type":"server_error"}})"}));
+    server.enqueue(fake_response::sse({"data: {\"oops\": \"sk-test-secret-1234"}));
+    for (int i = 0; i < 5; ++i)
+    {
+        SCOPED_TRACE(i);
+        auto res = call(config_for("openai", server.base_url("/v1")), hello());
+        ASSERT_FALSE(res.status.ok());
+        const auto text = res.status.diag.to_string();
+        EXPECT_EQ(text.find(key), std::string::npos) << text;
+        EXPECT_EQ(text.find(tail), std::string::npos) << text;
+        EXPECT_NE(text.find("[REDACTED]"), std::string::npos) << text;
+    }
+}
+
 TEST_F(adapters_test, http_500_is_retryable)
 {
     ep::test::fake_llm_server server;

@@ -165,6 +165,20 @@ TEST_F(claude_agent_test, non_zero_exit_is_cli_failed_with_stderr)
     EXPECT_NE(res.status.diag.provider_message.find("requires --verbose"), std::string::npos);
 }
 
+TEST_F(claude_agent_test, a_key_the_cli_prints_on_stderr_is_scrubbed)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "leak_key", 1);
+    ::setenv("FAKE_CLAUDE_LEAK", "sk-ant-api03-leaky-key-0123456789", 1);
+    auto c = cfg();
+    c.api_key = "sk-ant-api03-leaky-key-0123456789";
+    auto res = call(c);
+    ::unsetenv("FAKE_CLAUDE_LEAK");
+    EXPECT_EQ(res.status.ec, provider_errc::cli_failed);
+    const auto text = res.status.diag.to_string();
+    EXPECT_NE(text.find("Invalid API key: [REDACTED]"), std::string::npos) << text;
+    EXPECT_EQ(text.find("0123456789"), std::string::npos) << text;
+}
+
 TEST_F(claude_agent_test, output_without_result_is_stream_truncated)
 {
     ::setenv("FAKE_CLAUDE_MODE", "no_result", 1);
