@@ -232,6 +232,39 @@ TEST_P(providers_emulator, every_fault_kind_maps_to_its_error_code)
     }
 }
 
+// failoverbench S07 (first token after a long wait, headers at once) and S09 (a stall after
+// some tokens, then a close): each is reported as what it is, quickly.
+TEST_P(providers_emulator, first_token_and_stall_then_close_faults)
+{
+    auto cfg = config(*emulator_);
+    cfg.timeouts.first_byte = 5s;
+    cfg.timeouts.idle = 5s;
+    cfg.timeouts.first_token = 300ms;
+    fault("first-token:3000");
+    auto start = std::chrono::steady_clock::now();
+    auto r = call(cfg, request());
+    EXPECT_EQ(r.status.ec, make_error_code(pv::provider_errc::first_token_timeout)) << r.status.diag.to_string();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+
+    emulator_->reset();
+    fault("first-token:200");  // within the limit: a normal answer
+    cfg.timeouts.first_token = 2s;
+    r = call(cfg, request());
+    EXPECT_TRUE(r.status.ok()) << r.status.diag.to_string();
+
+    emulator_->reset();
+    fault("stall:4,for=600");
+    cfg.timeouts.idle = 200ms;  // shorter than the stall: the idle timeout says so
+    r = call(cfg, request());
+    EXPECT_EQ(r.status.ec, make_error_code(pv::provider_errc::idle_timeout)) << r.status.diag.to_string();
+
+    emulator_->reset();
+    fault("stall:4,for=300");
+    cfg.timeouts.idle = 5s;  // longer than the stall: then the close cuts the stream
+    r = call(cfg, request());
+    EXPECT_EQ(r.status.ec, make_error_code(pv::provider_errc::stream_truncated)) << r.status.diag.to_string();
+}
+
 TEST_P(providers_emulator, missing_terminal_marker)
 {
     fault("no-terminal");

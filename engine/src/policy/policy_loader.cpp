@@ -129,6 +129,8 @@ void read_provider(const json& v, ep::providers::provider_config& p)
             p.timeouts.connect = *d;
         if (auto d = detail::get_duration(*t, "first_byte"))
             p.timeouts.first_byte = *d;
+        if (auto d = detail::get_duration(*t, "first_token"))
+            p.timeouts.first_token = *d;
         if (auto d = detail::get_duration(*t, "idle"))
             p.timeouts.idle = *d;
         if (auto d = detail::get_duration(*t, "total"))

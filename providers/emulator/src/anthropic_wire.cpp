@@ -162,8 +162,9 @@ public:
                                         {"name", a.tool_call->name},
                                         {"input", json::object()}}
                                  : json{{"type", "text"}, {"text", ""}};
-        r.events.push_back(
-            {frame({{"type", "content_block_start"}, {"index", index}, {"content_block", block}}, "content_block_start")});
+        r.events.push_back({frame({{"type", "content_block_start"}, {"index", index}, {"content_block", block}},
+                                  "content_block_start"),
+                            false, false, true});
         r.events.push_back({ping()});
         auto pieces = content_pieces(a.tool_call ? dump(a.tool_call->arguments) : text);
         if (a.tool_call)
@@ -322,7 +323,8 @@ private:
         r.events.push_back({frame({{"type", "content_block_start"},
                                    {"index", index},
                                    {"content_block", {{"type", "thinking"}, {"thinking", ""}}}},
-                                  "content_block_start")});
+                                  "content_block_start"),
+                            false, false, true});
         for (const auto& piece : content_pieces(thinking))
             r.events.push_back({frame({{"type", "content_block_delta"},
                                        {"index", index},

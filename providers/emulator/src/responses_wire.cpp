@@ -149,7 +149,8 @@ private:
         {
             data["type"] = type;
             data["sequence_number"] = seq++;
-            r.events.push_back({frame(data, type), content, terminal});
+            const bool opens = std::string_view(type) == "response.output_item.added";
+            r.events.push_back({frame(data, type), content, terminal, opens});
         }
     };
 

@@ -285,6 +285,10 @@ private:
             if (!co_await sleep(std::chrono::milliseconds(fault.delay_ms)))
                 co_return after::close;
             break;
+        case fault_kind::late_first_content:
+            if (!call.stream && !co_await sleep(std::chrono::milliseconds(fault.delay_ms)))
+                co_return after::close;  // a whole body is its first content
+            break;
         default: break;
         }
 
@@ -450,6 +454,7 @@ private:
         }
 
         bool first_content = true;
+        bool held_back = false;
         for (std::size_t i = 0; i <= r.events.size(); ++i)
         {
             if (i == strike)
@@ -457,6 +462,13 @@ private:
                 if (fault.kind == fault_kind::cut_stream)
                 {
                     close_connection();
+                    co_return after::close;
+                }
+                if (fault.kind == fault_kind::stall && fault.stall_ms)
+                {
+                    // Silent for a while, then the connection closes: the stream is cut.
+                    if (co_await sleep(std::chrono::milliseconds(*fault.stall_ms)))
+                        close_connection();
                     co_return after::close;
                 }
                 if (fault.kind == fault_kind::stall)
@@ -476,7 +488,13 @@ private:
             if (i == r.events.size())
                 break;
             const auto& ev = r.events[i];
-            if (ev.content && !core_->config.zero_latency)
+            if ((ev.content || ev.opens_content) && !held_back && fault.kind == fault_kind::late_first_content)
+            {
+                held_back = true;  // everything before the answer's first event went out at once
+                if (!co_await sleep(std::chrono::milliseconds(fault.delay_ms)))
+                    co_return after::close;
+            }
+            else if (ev.content && !core_->config.zero_latency)
             {
                 auto delay = first_content ? core_->config.time_to_first_token : token_interval();
                 if (!co_await sleep(delay))

@@ -22,6 +22,9 @@ struct sse_event
     std::string bytes;
     bool content = false;   ///< carries a token (text or tool-argument piece): paced
     bool terminal = false;  ///< the protocol's end marker (dropped by the no-terminal fault)
+    /// Opens the answer without a token yet (Anthropic content_block_start, Responses
+    /// output_item.added): the first-token fault holds it back with the first content.
+    bool opens_content = false;
 };
 
 struct reply

@@ -118,23 +118,33 @@ asio::awaitable<void> read_stderr(asio::readable_pipe& err, std::string& tail)
 }
 
 /// The CLI's silence limits: `first_byte` until its first output, then `idle` between two
-/// reads. When one passes, `kill` ends the child (so every pipe of it closes and nothing
-/// waits on a hung process) and `fired` tells the reader why. Shared with the timer's
-/// handler, which may run after read_stdout has returned (then it does nothing).
+/// reads, and until its first content the first-token deadline when that is nearer. When one
+/// passes, `kill` ends the child (so every pipe of it closes and nothing waits on a hung
+/// process) and `fired` tells the reader why. Shared with the timer's handler, which may run
+/// after read_stdout has returned (then it does nothing).
 struct silence_watchdog
 {
     std::function<void()> kill;  // empty once read_stdout has returned
     bool fired = false;
     bool first = true;  // no output yet: the first-byte limit applies
     std::chrono::milliseconds limit{0};
+    std::optional<std::chrono::steady_clock::time_point> token_deadline;  // until the first content
+    std::chrono::milliseconds token_limit{0};
+    bool token = false;  // the armed deadline is the first-token one
 
     static void arm(const std::shared_ptr<silence_watchdog>& self, asio::steady_timer& timer,
                     const timeout_config& timeouts)
     {
         self->limit = self->first ? timeouts.first_byte : timeouts.idle;
-        if (self->limit.count() <= 0)
+        auto at = std::chrono::steady_clock::time_point::max();
+        if (self->limit.count() > 0)
+            at = std::chrono::steady_clock::now() + self->limit;
+        self->token = self->token_deadline && *self->token_deadline < at;
+        if (self->token)
+            at = *self->token_deadline;
+        if (at == std::chrono::steady_clock::time_point::max())
             return;
-        timer.expires_after(self->limit);
+        timer.expires_at(at);
         timer.async_wait([self](error_code ec) {
             if (ec || !self->kill)
                 return;
@@ -168,6 +178,12 @@ public:
         silence_watchdog::arm(watchdog_, timer_, timeouts_);
         auto [rec, n] = co_await pipe_.async_read_some(asio::buffer(buf_), use_tuple);
         timer_.cancel();
+        if (watchdog_->fired && watchdog_->token)
+        {
+            diag.message = "no content from the Claude Code CLI within " + seconds_text(watchdog_->token_limit) +
+                           " (first_token timeout)";
+            co_return provider_errc::first_token_timeout;
+        }
         if (watchdog_->fired)
         {
             const bool first = watchdog_->first;
@@ -199,6 +215,7 @@ public:
         if (watchdog_->kill)
             watchdog_->kill();
     }
+    void first_content() noexcept override { watchdog_->token_deadline.reset(); }
 
 private:
     asio::readable_pipe& pipe_;
@@ -218,6 +235,11 @@ asio::awaitable<pump_result> read_stdout(asio::readable_pipe& pipe, event_channe
     co_await asio::this_coro::throw_if_cancelled(false);
     auto watchdog = std::make_shared<silence_watchdog>();
     watchdog->kill = std::move(kill);
+    if (timeouts.first_token.count() > 0)  // the prompt is on its way: the clock starts
+    {
+        watchdog->token_limit = timeouts.first_token;
+        watchdog->token_deadline = std::chrono::steady_clock::now() + timeouts.first_token;
+    }
     asio::steady_timer timer(pipe.get_executor());
     struct disarm
     {
@@ -299,6 +321,9 @@ asio::awaitable<call_status> claude_agent_provider::run(const chat_request& req,
         log_->debug("{}: started {} (pid {})", cfg_.name, where.path, proc.id());
 
     child_output child;
+    timeout_config timeouts = cfg_.timeouts;
+    if (req.first_token_timeout)
+        timeouts.first_token = *req.first_token_timeout;
     const std::function<void()> kill_child = [&proc] {
         error_code ignored;
         proc.terminate(ignored);
@@ -309,7 +334,7 @@ asio::awaitable<call_status> claude_agent_provider::run(const chat_request& req,
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(ex_, write_prompt(in, codec_.stdin_text(req)), asio::deferred),
             asio::co_spawn(ex_, read_stderr(err_pipe, child.stderr_tail), asio::deferred),
-            asio::co_spawn(ex_, read_stdout(out_pipe, out, child.diag, cfg_.timeouts, codec_.make_decoder, kill_child),
+            asio::co_spawn(ex_, read_stdout(out_pipe, out, child.diag, timeouts, codec_.make_decoder, kill_child),
                            asio::deferred))
             .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;

@@ -29,7 +29,8 @@ public:
 
     /// Errors: provider_errc::cli_missing (no executable), cli_failed (non-zero exit or
     /// `result.is_error`, with the stderr tail in diag.provider_message), stream_truncated (no
-    /// `result` line), first_byte_timeout / idle_timeout (the CLI stayed silent), total_timeout,
+    /// `result` line), first_byte_timeout / idle_timeout (the CLI stayed silent), first_token_timeout (it
+    /// printed, but no content block came in time), total_timeout,
     /// asio::error::operation_aborted. On cancel or timeout the child is killed (SIGKILL) and
     /// reaped before this returns.
     asio::awaitable<call_status> stream_chat(const chat_request& req, event_channel& out) override;

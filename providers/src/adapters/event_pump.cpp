@@ -42,6 +42,11 @@ public:
             const error_code dec = dec_.feed(bytes, events_, diag_);
             if (dec)
                 src_.abort();
+            else if (!content_seen_ && dec_.content_started())
+            {
+                content_seen_ = true;
+                src_.first_content();
+            }
             ec = co_await deliver();
             if (!ec)
                 ec = dec;
@@ -119,6 +124,7 @@ private:
     diagnostics& diag_;
     std::vector<stream_event> events_;
     std::optional<stream_event> finish_;
+    bool content_seen_ = false;
 };
 
 }  // namespace

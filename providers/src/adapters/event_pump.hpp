@@ -24,6 +24,9 @@ public:
     /// Ends the source for good (closes the connection, kills the child). Called when the
     /// decoder fails or the consumer stops receiving.
     virtual void abort() noexcept = 0;
+    /// The decoder saw the model's first content (stream_decoder::content_started): the
+    /// first-token limit, if the source enforces one, no longer applies. Called once.
+    virtual void first_content() noexcept {}
 
 protected:
     ~byte_source() = default;

@@ -33,6 +33,7 @@ public:
         co_return co_await x_.read_some(out, diag);
     }
     void abort() noexcept override { x_.close(); }
+    void first_content() noexcept override { x_.first_content(); }
 
 private:
     http_exchange& x_;
@@ -64,6 +65,7 @@ asio::awaitable<call_status> http_provider::run(const chat_request& req, event_c
 {
     http_request hreq = codec_.encode(cfg_, endpoint_.path, req);
     http_exchange x(ex_, opts_);
+    x.set_first_token_timeout(req.first_token_timeout.value_or(cfg_.timeouts.first_token));
     diagnostics diag;
     if (auto ec = co_await x.start(endpoint_, hreq, diag))
         co_return call_status{ec, std::move(diag)};
@@ -74,6 +76,7 @@ asio::awaitable<call_status> http_provider::run(const chat_request& req, event_c
 
     if (status < 200 || status > 299)
     {
+        x.first_content();  // no content will come: the error body is read under the idle limit
         std::string body;
         auto ec = co_await x.read_all(body, error_body_limit, diag);
         if (ec == asio::error::operation_aborted)

@@ -21,6 +21,12 @@ struct timeout_config
 {
     std::chrono::milliseconds connect = 10s;     // TCP connect + TLS handshake (+ proxy CONNECT)
     std::chrono::milliseconds first_byte = 60s;  // request written → response headers
+    /// Request written → the model's first content (text, reasoning or a tool call; for the
+    /// Claude CLI: process started → first content block). Keep-alives, pings, headers and
+    /// metadata do not count, so a provider that answers at once and then thinks (or hangs)
+    /// for minutes is caught. Bounds the header wait too when it is the shorter one.
+    /// chat_request::first_token_timeout overrides it per call. 0 = no limit.
+    std::chrono::milliseconds first_token = 30s;
     std::chrono::milliseconds idle = 30s;        // between any two body reads (pings count)
     std::chrono::milliseconds total = 10min;     // the whole call
 };

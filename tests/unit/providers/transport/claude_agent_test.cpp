@@ -227,6 +227,24 @@ TEST_F(claude_agent_test, a_cli_that_goes_quiet_hits_the_idle_timeout_and_is_kil
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the hanging child (sleep 30) must be killed";
 }
 
+TEST_F(claude_agent_test, a_cli_that_prints_but_brings_no_content_hits_the_first_token_timeout)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "slow_content", 1);  // init line at once, content after 3 s
+    auto c = cfg();
+    c.timeouts.first_byte = 5s;
+    c.timeouts.idle = 5s;
+    c.timeouts.first_token = 300ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto res = call(c);
+    EXPECT_EQ(res.status.ec, provider_errc::first_token_timeout) << res.status.ec.message();
+    EXPECT_NE(res.status.diag.message.find("300ms"), std::string::npos) << res.status.diag.message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms) << "the waiting child must be killed";
+
+    c.timeouts.first_token = 10s;
+    res = call(c);
+    EXPECT_TRUE(res.status.ok()) << res.status.diag.to_string();
+}
+
 TEST_F(claude_agent_test, cancel_kills_the_child)
 {
     ::setenv("FAKE_CLAUDE_MODE", "hang", 1);
