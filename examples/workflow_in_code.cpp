@@ -1,14 +1,12 @@
 // A multi-phase workflow built in code (no YAML, no CLI): design -> implement -> review, each
-// phase routed by persona, checkpointed in a SQLite store, streamed events printed as they come.
-// Runs against the in-process emulator.
+// phase routed by persona, run by the same runtime as ep-run (shared connection pool,
+// failover, checkpoints in a SQLite store), streamed events printed as they come. Runs against
+// the in-process emulator.
 #include <ep/emulator/emulator.hpp>
 #include <ep/engine/dag.hpp>
 #include <ep/engine/policy.hpp>
 #include <ep/engine/run/events.hpp>
-#include <ep/engine/run/executor.hpp>
-#include <ep/persistence/async_store.hpp>
-#include <ep/persistence/sqlite_store.hpp>
-#include <ep/providers/factory.hpp>
+#include <ep/runtime/runtime.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,6 +18,7 @@
 namespace ee = ep::engine;
 namespace pv = ep::providers;
 namespace ps = ep::persistence;
+namespace rt = ep::runtime;
 
 namespace {
 
@@ -109,34 +108,26 @@ int main()
         return 2;
     }
 
-    ee::provider_map providers;
-    for (const auto& [name, cfg] : pol.providers)
-        providers[name] = pv::make_provider(ioc.get_executor(), cfg);
-
     const auto db = std::filesystem::temp_directory_path() / "ep-example-workflow.db";
-    auto opened = ps::sqlite_store::open(db);
-    if (!opened)
-    {
-        std::cerr << opened.error().to_string() << "\n";
-        return 1;
-    }
     int code = 1;
     {
-        ps::async_store store(std::shared_ptr<ps::store>(std::move(*opened)));
-        ee::failover_executor failover;
-        ee::workflow_executor exec(
-            store, pol, [&](const ee::phase_spec& ph, std::int64_t tokens) { return ee::build_candidates(ph, pol, providers, tokens); }, failover);
+        rt::runtime_config cfg;
+        cfg.store = db.string();
+        rt::runtime runtime(ioc.get_executor(), cfg);
+        auto workflow = std::make_shared<rt::prepared_workflow>();
+        workflow->spec = std::move(spec);
+        workflow->routing = std::move(pol);
+        workflow->graph = std::move(*graph);
+        workflow->definition = "# built in code (examples/workflow_in_code.cpp)\n";
         printing_sink sink;
-        ee::run_request req;
-        req.spec = &spec;
-        req.graph = &*graph;
-        req.definition = "# built in code (examples/workflow_in_code.cpp)\n";
-        req.mix = "in-code";
         boost::asio::co_spawn(
             ioc,
             [&]() -> boost::asio::awaitable<void> {
-                auto out = co_await exec.run(req, sink);
-                if (out && out->status == ps::run_status::completed)
+                const ep::runtime::run_options options;
+                auto out = co_await runtime.run(workflow, sink, nullptr, options);
+                if (!out)
+                    std::cerr << out.error().message << "\n";
+                else if (out->status == ps::run_status::completed)
                     code = 0;
                 emu.stop();
             },

@@ -1,6 +1,6 @@
-// ep-run: the command line lives in the library (ep/engine/cli.hpp); this only calls it.
+// ep-run: the command line lives in ep::cli (ep/cli/cli.hpp); this only calls it.
 #include <ep/allocator_tuning.hpp>
-#include <ep/engine/cli.hpp>
+#include <ep/cli/cli.hpp>
 
 #include <exception>
 #include <iostream>
@@ -10,7 +10,7 @@ int main(int argc, char** argv)
     ep::tune_allocator_for_throughput();
     try
     {
-        return ep::engine::run_cli(argc, argv);
+        return ep::cli::run_cli(argc, argv);
     }
     catch (const std::exception& e)
     {

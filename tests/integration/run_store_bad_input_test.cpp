@@ -2,8 +2,8 @@
 // damage to what is already stored.
 #include "permissions.hpp"
 
-#include <ep/engine/cli.hpp>
-#include <ep/engine/run/commands.hpp>
+#include <ep/cli/cli.hpp>
+#include <ep/cli/commands.hpp>
 #include <ep/persistence/sqlite_store.hpp>
 
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 #include <random>
 #include <sstream>
 
-namespace ep::engine {
+namespace ep::cli {
 namespace {
 
 namespace ps = ep::persistence;
@@ -159,4 +159,4 @@ TEST_F(bad_input_test, read_only_database_cannot_be_resumed_but_can_be_shown)
 }
 
 }  // namespace
-}  // namespace ep::engine
+}  // namespace ep::cli

@@ -3,37 +3,22 @@
 // the emulator's request log.
 #include "io_fixture.hpp"
 
+#include <ep/cli/commands.hpp>
 #include <ep/emulator/emulator.hpp>
-#include <ep/engine/loader.hpp>
-#include <ep/engine/run/commands.hpp>
-#include <ep/engine/run/events.hpp>
-#include <ep/engine/run/executor.hpp>
-#include <ep/persistence/async_store.hpp>
-#include <ep/persistence/sqlite_store.hpp>
-#include <ep/providers/factory.hpp>
+#include <ep/runtime/runtime.hpp>
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
-namespace ep::engine {
+namespace ep::cli {
 namespace {
 
 namespace ps = ep::persistence;
 using namespace std::chrono_literals;
 
 std::filesystem::path workflows_dir() { return std::filesystem::path(EP_SOURCE_DIR) / "workflows"; }
-
-std::string read_text(const std::filesystem::path& p)
-{
-    std::ifstream f(p);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
 
 struct mix_case
 {
@@ -68,52 +53,38 @@ TEST_P(sdlc_mix_test, every_phase_is_served_by_the_mixs_provider)
     emu.start();
     auto env = emulated_environment(ep::environment::from_map({{"PATH", "/nonexistent"}}), emu.base_url());
 
-    const auto path = workflows_dir() / "sdlc.yaml";
-    diagnostics diag;
-    auto spec = load_workflow_file(path, diag);
-    ASSERT_TRUE(spec);
-    policy_options popts;
-    popts.workflows_dir = workflows_dir();
+    runtime::runtime_config cfg;
+    cfg.env = env;
+    cfg.workflows_dir = workflows_dir();
+    cfg.store = (dir_ / "runs.db").string();
+    runtime::runtime rt(ctx.get_executor(), cfg);
+    runtime::prepare_options popts;
     popts.config = param.mix;
-    popts.workflow = &*spec;
-    auto pol = load_policy(popts, env, diag);
-    ASSERT_TRUE(pol) << (diag.items().empty() ? "" : diag.items().front().str());
-    auto graph = compile(*spec, &*pol, diag);
-    ASSERT_TRUE(graph);
-
-    provider_map providers;
-    for (const auto& [name, cfg] : pol->providers)
-        if (cfg.available && cfg.type != "claude_agent")
-            providers[name] = providers::make_provider(ctx.get_executor(), cfg);
-
-    auto opened = ps::sqlite_store::open(dir_ / "runs.db");
-    ASSERT_TRUE(opened);
-    ps::async_store store(std::shared_ptr<ps::store>(std::move(*opened)));
-    failover_executor failover;
-    const policy& p = *pol;
-    workflow_executor exec(store, p, [&](const phase_spec& ph, std::int64_t tokens) { return build_candidates(ph, p, providers, tokens); },
-                           failover);
-    run_request req;
-    req.spec = &*spec;
-    req.graph = &*graph;
-    req.definition = read_text(path);
-    req.inputs = {{"task", "a URL shortener"}, {"audience", "developers"}};
-    req.mix = param.mix;
-    collecting_sink sink;
-    auto out = run(exec.run(req, sink), 60s);
+    popts.inputs = {"task=a URL shortener", "audience=developers"};
+    auto prepared = rt.prepare({workflows_dir() / "sdlc.yaml", {}, {}}, popts);
+    ASSERT_TRUE(prepared) << prepared.error().message << "\n" << prepared.error().details.str();
+    auto wf = std::make_shared<const runtime::prepared_workflow>(std::move(*prepared));
+    engine::collecting_sink sink;
+    const runtime::run_options options;
+    auto out = run(rt.run(wf, sink, nullptr, options), 60s);
     emu.stop();
-    ASSERT_TRUE(out) << out.error().to_string();
+    ASSERT_TRUE(out) << out.error().message;
     ASSERT_EQ(out->status, ps::run_status::completed) << out->error;
 
+    auto shown = rt.show(out->run_id);
+    ASSERT_TRUE(shown) << shown.error().message;
+    std::map<std::string, ps::phase_record> by_phase;
+    for (const auto& rec : shown->phases)
+        by_phase[rec.phase_id] = rec;
     for (const auto& [phase, provider] : param.expected)
     {
-        auto rec = store.sync().get_phase(out->run_id, phase);
-        ASSERT_TRUE(rec) << phase;
-        EXPECT_EQ(rec->provider, provider) << "mix " << param.mix << ", phase " << phase;
-        EXPECT_GT(rec->output_tokens, 0);
-        EXPECT_FALSE(rec->output_text.empty());
+        ASSERT_TRUE(by_phase.count(phase)) << phase;
+        const auto& rec = by_phase[phase];
+        EXPECT_EQ(rec.provider, provider) << "mix " << param.mix << ", phase " << phase;
+        EXPECT_GT(rec.output_tokens, 0);
+        EXPECT_FALSE(rec.output_text.empty());
     }
-    auto req_rec = store.sync().get_phase(out->run_id, "requirements").value();
+    const auto& req_rec = by_phase["requirements"];
     ASSERT_TRUE(req_rec.output_json) << "the JSON phase parsed and validated";
     EXPECT_TRUE(req_rec.output_json->contains("summary"));
 
@@ -149,4 +120,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return param_info.param.mix; });
 
 }  // namespace
-}  // namespace ep::engine
+}  // namespace ep::cli

@@ -40,6 +40,8 @@ routing_explanation explain_routing(const workflow_spec& spec, const dag& graph,
     out.mix = pol.mix.name;
     out.mix_description = pol.mix.description;
     out.default_provider = env.get("EP_DEFAULT_PROVIDER");
+    for (const auto& w : pol.warnings.items())
+        out.warnings.push_back(w.str());
     const router r(pol, out.default_provider);
 
     std::size_t position = 0;
@@ -67,6 +69,8 @@ void write_routing_explanation(std::ostream& out, const routing_explanation& e)
     out << "\n";
     if (e.default_provider)
         out << "EP_DEFAULT_PROVIDER=" << *e.default_provider << "\n";
+    for (const auto& w : e.warnings)
+        out << "warning: " << w << "\n";
 
     for (const auto& row : e.phases)
     {
@@ -75,7 +79,7 @@ void write_routing_explanation(std::ostream& out, const routing_explanation& e)
         const auto& plan = row.plan;
         if (!plan.ok())
         {
-            out << "   UNROUTABLE: ";
+            out << (plan.ec == router_errc::pinned_model_unusable ? "   PINNED MODEL UNUSABLE: " : "   UNROUTABLE: ");
             for (char c : plan.error_message)
                 out << c << (c == '\n' ? "     " : "");
             out << "\n";

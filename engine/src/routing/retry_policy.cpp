@@ -10,12 +10,12 @@ using providers::provider_errc;
 
 milliseconds retry_policy::backoff_ceiling(int retries_done) const noexcept
 {
-    const auto base = std::max<std::int64_t>(0, base_delay.count());
-    const auto cap = std::max<std::int64_t>(0, max_delay.count());
-    std::int64_t value = base;
+    const double cap = static_cast<double>(std::max<std::int64_t>(0, max_delay.count()));
+    const double factor = multiplier >= 1.0 ? multiplier : 1.0;
+    double value = static_cast<double>(std::max<std::int64_t>(0, base_delay.count()));
     for (int i = 0; i < retries_done && value < cap; ++i)
-        value *= 2;  // stops doubling at the cap, so it cannot overflow
-    return milliseconds{std::min(value, cap)};
+        value *= factor;  // stops growing at the cap, so it cannot overflow
+    return milliseconds{static_cast<std::int64_t>(std::min(value, cap))};
 }
 
 milliseconds retry_policy::backoff(int retries_done, double u01) const noexcept
@@ -100,6 +100,11 @@ failure_plan plan_after_failure(const retry_policy& policy, boost::system::error
     if (later_candidates_exist && (is(ec, provider_errc::first_byte_timeout) || is(ec, provider_errc::first_token_timeout) ||
                                    is(ec, provider_errc::connect_timeout)))
         return move_on("a silent provider falls over to the next candidate");
+    // A stream that stalled or was cut mid-answer gets one more try on the same model; a second
+    // stall would cost another whole idle window, so the next candidate is tried instead.
+    if (later_candidates_exist && attempts_on_candidate >= 2 &&
+        (is(ec, provider_errc::idle_timeout) || is(ec, provider_errc::stream_truncated)))
+        return move_on("the stream stalled or was cut again on this candidate");
     if (diag.retry_after)
     {
         if (*diag.retry_after > policy.retry_after_cap)

@@ -24,6 +24,7 @@ public:
         {
         case router_errc::unknown_persona: return "unknown persona";
         case router_errc::unroutable: return "no provider can serve the persona";
+        case router_errc::pinned_model_unusable: return "the phase's pinned model cannot serve it";
         }
         return "unknown router error";
     }
@@ -35,6 +36,7 @@ struct proposal
     std::string provider;
     std::string model;  // empty: the provider's default model
     std::string reason;
+    bool pinned = false;  // the phase's PROVIDER/MODEL: never swapped for a larger model
 };
 
 std::set<std::string> capabilities_of(const pv::provider_config& p, const pv::model_info* m)
@@ -92,9 +94,9 @@ public:
         if (!cfg->available)
             return drop(p.provider, p.model, drop_kind::unavailable, unavailable_hint(*cfg));
 
-        const std::string model = choose_model(*cfg, p.model);
+        const std::string model = p.pinned ? p.model : choose_model(*cfg, p.model);
         const pv::model_info* info = cfg->find_model(model);
-        if (try_model(*cfg, model, info, p.reason) != outcome::window_too_small)
+        if (try_model(*cfg, model, info, p.reason) != outcome::window_too_small || p.pinned || pinned_here(model))
             return;
         // The chosen model's window is too small: the provider's larger models, in config order.
         for (const auto& other : cfg->models)
@@ -104,6 +106,14 @@ public:
     }
 
 private:
+    /// True when `model` is the phase's bare-model override: a pinned model is not swapped
+    /// for a larger one either.
+    bool pinned_here(const std::string& model) const
+    {
+        return req_.model_override && req_.model_override->find('/') == std::string::npos &&
+               *req_.model_override == model;
+    }
+
     /// The model a preference leads to: the phase's bare-model override when this provider
     /// serves it, else the preference's model, else the provider's default.
     std::string choose_model(const pv::provider_config& cfg, const std::string& preferred) const
@@ -153,7 +163,10 @@ private:
         if (info)
             chosen = *info;
         else
-            chosen.id = model;  // not in capabilities.yaml: the defaults of model_info apply
+        {
+            chosen.id = model;  // not in the catalogue: model_info's default limits, no price
+            chosen.in_catalogue = false;
+        }
         if (chosen.context_window < plan_.needed_tokens)
         {
             drop(cfg.name, model, drop_kind::context_too_small,
@@ -169,7 +182,7 @@ private:
             }
         std::string why = reason;
         if (!info)
-            why += "; model not in capabilities.yaml, default limits assumed";
+            why += "; not in the catalogue: default limits, price unknown";
         for (const auto& c : req_.capabilities)
             if (is_emulated_capability(c) && !caps.count(c))
                 why += "; " + c + " emulated by prompt";
@@ -197,7 +210,7 @@ std::vector<proposal> proposals_for(const policy& pol, const persona_spec* perso
     if (req.model_override)
         if (const auto slash = req.model_override->find('/'); slash != std::string::npos)
             out.push_back({req.model_override->substr(0, slash), req.model_override->substr(slash + 1),
-                           "phase model " + *req.model_override});
+                           "phase model " + *req.model_override, true});
 
     // The mix's list for this persona replaces the persona's own (policy::effective_preferences
     // does the same, but also hides what the mix filtered out).
@@ -241,6 +254,36 @@ std::vector<proposal> proposals_for(const policy& pol, const persona_spec* perso
         for (const auto& [name, cfg] : pol.providers)
             out.push_back({name, "", "configured provider"});
     return out;
+}
+
+/// Fails the plan when the phase's `model:` is not among the candidates (the pair was dropped,
+/// or no preferred provider lists a bare model); otherwise puts a bare model's candidates first.
+void enforce_pinned_model(const std::string& pinned, route_plan& plan)
+{
+    const auto slash = pinned.find('/');
+    const std::string provider = slash == std::string::npos ? std::string{} : pinned.substr(0, slash);
+    const std::string model = slash == std::string::npos ? pinned : pinned.substr(slash + 1);
+    const auto is_pinned = [&](const auto& c) {
+        return (provider.empty() || c.provider == provider) && c.model == model;
+    };
+    if (std::any_of(plan.candidates.begin(), plan.candidates.end(), is_pinned))
+    {
+        std::stable_partition(plan.candidates.begin(), plan.candidates.end(), is_pinned);
+        return;
+    }
+    std::string reasons;
+    for (const auto& d : plan.dropped)
+        if (is_pinned(d) || (!provider.empty() && d.provider == provider && d.model.empty()))
+            reasons += "\n  " + d.str() + ": " + d.reason;
+    if (reasons.empty())
+        reasons = provider.empty() ? "\n  no provider the persona may use lists model '" + model + "'"
+                                   : "\n  " + pinned + " was not considered";
+    plan.ec = router_errc::pinned_model_unusable;
+    plan.candidates.clear();
+    plan.error_message = "phase model '" + pinned + "' cannot serve persona '" +
+                         (plan.persona.empty() ? std::string("(none)") : plan.persona) +
+                         "' (a pinned model is never replaced by another; change `model:` or fix the cause):" +
+                         reasons;
 }
 
 std::string unroutable_message(const route_plan& plan)
@@ -328,7 +371,9 @@ route_plan router::route(const route_request& req) const
     for (const auto& prop : proposals_for(*policy_, persona, default_provider_, req))
         p.consider(prop);
 
-    if (plan.candidates.empty())
+    if (req.model_override)
+        enforce_pinned_model(*req.model_override, plan);
+    if (plan.candidates.empty() && !plan.ec)
     {
         plan.ec = router_errc::unroutable;
         plan.error_message = unroutable_message(plan);

@@ -16,6 +16,7 @@ public:
         {
         case routing_errc::no_candidates: return "no provider candidate for this phase";
         case routing_errc::all_candidates_skipped: return "every candidate was skipped (open circuits or too small)";
+        case routing_errc::deadline_exceeded: return "the phase timed out";
         }
         return "unknown routing error";
     }

@@ -1,6 +1,8 @@
 // workflow_spec from a schema-checked yaml_document.
 #include "schema/schema_validator.hpp"
 #include "text/suggest.hpp"
+#include "workflow/control_flow_reader.hpp"
+#include "workflow/request_features.hpp"
 #include "yaml/json_access.hpp"
 #include "yaml/yaml_document.hpp"
 
@@ -34,6 +36,9 @@ public:
         read_inputs(spec);
         read_defaults(spec);
         read_phases(spec);
+        spec.budget = detail::read_budget(doc_, root, "");
+        if (auto program = detail::compile_expressions(doc_, expressions_, diag_))
+            spec.expressions = std::move(*program);
         spec.has_inline_personas = root.contains("personas");
         spec.has_inline_providers = root.contains("providers");
         return spec;
@@ -78,22 +83,19 @@ private:
         }
     }
 
-    std::optional<retry_spec> read_retry(const json& obj, const retry_spec& base)
+    static std::optional<retry_spec> read_retry(const json& obj)
     {
         const json* r = detail::field(obj, "retry");
         if (!r || !r->is_object())
             return std::nullopt;
-        retry_spec retry = base;
+        retry_spec retry;
         if (auto n = detail::get_int(*r, "max_attempts"))
             retry.max_attempts = static_cast<int>(*n);
         if (const json* b = detail::field(*r, "backoff"); b && b->is_object())
         {
-            if (auto d = detail::get_duration(*b, "initial"))
-                retry.backoff.initial = *d;
-            if (auto d = detail::get_duration(*b, "max"))
-                retry.backoff.max = *d;
-            if (auto m = detail::get_number(*b, "multiplier"))
-                retry.backoff.multiplier = *m;
+            retry.backoff.initial = detail::get_duration(*b, "initial");
+            retry.backoff.max = detail::get_duration(*b, "max");
+            retry.backoff.multiplier = detail::get_number(*b, "multiplier");
         }
         return retry;
     }
@@ -112,7 +114,20 @@ private:
             out.max_tokens = static_cast<int>(*n);
         out.temperature = detail::get_number(*d, "temperature");
         out.timeout = detail::get_duration(*d, "timeout");
-        out.retry = read_retry(*d, retry_spec{});
+        out.retry = read_retry(*d);
+        const auto features = detail::read_request_features(*d);
+        out.reasoning = features.reasoning;
+        out.cache = features.cache;
+        out.on_content_filter = features.on_content_filter;
+    }
+
+    /// A phase's own request features, else those of `defaults:`.
+    static void apply_request_features(const json& p, const phase_defaults& defaults, phase_spec& phase)
+    {
+        const auto own = detail::read_request_features(p);
+        phase.reasoning = own.reasoning ? own.reasoning : defaults.reasoning;
+        phase.cache = own.cache ? own.cache : defaults.cache;
+        phase.on_content_filter = own.on_content_filter ? own.on_content_filter : defaults.on_content_filter;
     }
 
     void parse_templates(const located<std::string>& text, parsed_template& into)
@@ -214,8 +229,14 @@ private:
             }
 
             phase.model = detail::get_string(p, "model");
-            if (!phase.model)
+            if (phase.model)
+                phase.model_where = doc_.at(pointer + "/model");
+            else if (defaults.model)
+            {
                 phase.model = defaults.model;
+                phase.model_where = doc_.at("/defaults/model");
+            }
+            apply_request_features(p, defaults, phase);
             if (auto n = detail::get_int(p, "max_tokens"))
                 phase.max_tokens = static_cast<int>(*n);
             else
@@ -226,14 +247,17 @@ private:
             phase.timeout = detail::get_duration(p, "timeout");
             if (!phase.timeout)
                 phase.timeout = defaults.timeout;
-            const retry_spec base = defaults.retry.value_or(retry_spec{});
-            phase.retry = read_retry(p, base).value_or(base);
+            phase.retry = defaults.retry;
+            if (auto own = read_retry(p))
+                phase.retry = phase.retry ? phase.retry->overlaid_with(*own) : *own;
+            detail::read_control_flow(doc_, p, pointer, phase, expressions_, diag_);
             spec.phases.push_back(std::move(phase));
         }
     }
 
     const yaml_document& doc_;
     diagnostics& diag_;
+    std::vector<expression_source> expressions_;  // every phase's, compiled together at the end
 };
 
 std::optional<workflow_spec> finish(std::shared_ptr<yaml_document> doc, diagnostics& diag)

@@ -14,6 +14,20 @@ std::string_view to_string(input_type t) noexcept
     return "string";
 }
 
+retry_spec retry_spec::overlaid_with(const retry_spec& over) const
+{
+    retry_spec out = *this;
+    if (over.max_attempts)
+        out.max_attempts = over.max_attempts;
+    if (over.backoff.initial)
+        out.backoff.initial = over.backoff.initial;
+    if (over.backoff.max)
+        out.backoff.max = over.backoff.max;
+    if (over.backoff.multiplier)
+        out.backoff.multiplier = over.backoff.multiplier;
+    return out;
+}
+
 const phase_spec* workflow_spec::find_phase(std::string_view id) const
 {
     for (const auto& p : phases)

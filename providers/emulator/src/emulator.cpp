@@ -114,6 +114,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::server_core> core, std
             core->log->warn("emulator: accept failed: {}", ec.message());
             continue;  // e.g. EMFILE; the listener itself is fine
         }
+        core->state.connection_accepted();
         detail::start_session(core, std::move(socket));
     }
 }

@@ -26,7 +26,7 @@ nlohmann::json request_record::to_json() const
 
 nlohmann::json emulator_stats::to_json() const
 {
-    return {{"requests", requests},     {"by_protocol", by_protocol}, {"by_model", by_model},
+    return {{"requests", requests},     {"connections", connections}, {"by_protocol", by_protocol}, {"by_model", by_model},
             {"by_persona", by_persona}, {"by_fault", by_fault},       {"by_status", by_status}};
 }
 

@@ -5,6 +5,7 @@
 
 #include "answer.hpp"
 #include "http_util.hpp"
+#include "model_list.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -123,6 +124,11 @@ private:
         }
         if (path.starts_with("/_emulator/"))
             co_return co_await handle_admin(req, path);
+        if (auto list = model_list_reply(req, target))
+        {
+            record(req, "models", {}, {}, false, {}, list->status);
+            co_return co_await write_reply_whole(*list, req.keep_alive());
+        }
         if (path == "/v1/chat/completions")
         {
             if (req.method() != http::verb::post)

@@ -118,6 +118,12 @@ void shared_state::record(request_record record)
         log_.pop_front();
 }
 
+void shared_state::connection_accepted()
+{
+    std::lock_guard lock(mutex_);
+    ++stats_.connections;
+}
+
 std::vector<request_record> shared_state::requests() const
 {
     std::lock_guard lock(mutex_);

@@ -37,6 +37,8 @@ public:
 
     /// Appends to the log (assigning `seq`) and, for protocol requests, counts it.
     void record(request_record record);
+    /// Counts an accepted connection.
+    void connection_accepted();
     std::vector<request_record> requests() const;
     emulator_stats stats() const;
     void reset();

@@ -29,8 +29,9 @@ TEST(loader, shipped_design_implement_review)
     EXPECT_EQ(spec->phases[2].output.schema->at("required").size(), 2u);
     // defaults apply to every phase
     EXPECT_EQ(spec->phases[1].timeout, std::chrono::minutes(5));
-    EXPECT_EQ(spec->phases[1].retry.max_attempts, 3);
-    EXPECT_EQ(spec->phases[1].retry.backoff.max, std::chrono::seconds(30));
+    ASSERT_TRUE(spec->phases[1].retry.has_value());
+    EXPECT_EQ(spec->phases[1].retry->max_attempts, 3);
+    EXPECT_EQ(spec->phases[1].retry->backoff.max, std::chrono::seconds(30));
     // inputs keep their order and defaults
     ASSERT_EQ(spec->inputs.size(), 3u);
     EXPECT_EQ(spec->inputs[0].name, "task");
@@ -38,9 +39,9 @@ TEST(loader, shipped_design_implement_review)
     EXPECT_FALSE(spec->inputs[1].required);
     EXPECT_EQ(spec->inputs[1].default_value, nlohmann::json("C++20"));
     // locations are 1-based line:col of what was written
-    EXPECT_EQ(spec->phases[0].where.line, 26);
+    EXPECT_EQ(spec->phases[0].where.line, 28);
     EXPECT_EQ(spec->phases[0].where.column, 3);
-    EXPECT_EQ(spec->phases[0].persona.where.line, 27);
+    EXPECT_EQ(spec->phases[0].persona.where.line, 29);
     EXPECT_EQ(spec->phases[0].persona.where.column, 14);
 }
 

@@ -6,6 +6,7 @@
 #include <ep/common/env.hpp>
 #include <ep/engine/diagnostics.hpp>
 #include <ep/engine/routing/limits_config.hpp>
+#include <ep/engine/workflow.hpp>
 #include <ep/providers/config.hpp>
 
 #include <boost/system/result.hpp>
@@ -19,8 +20,6 @@
 #include <vector>
 
 namespace ep::engine {
-
-struct workflow_spec;
 
 /// "provider" or "provider/model" (model empty: the provider's default model).
 struct provider_preference
@@ -41,8 +40,25 @@ struct persona_spec
     std::string system;                                     // default system prompt
     std::optional<double> temperature;
     std::optional<int> max_tokens;
+    // Request features (`reasoning: {effort}`, `cache:`, `on_content_filter:`); nullopt: not set.
+    // A phase's own value (or its `defaults:`) wins, see resolve_request_features.
+    std::optional<reasoning_effort> reasoning;
+    std::optional<bool> cache;
+    std::optional<content_filter_action> on_content_filter;
     source_location where;
 };
+
+/// The request features one phase runs with: the phase's value (its own or `defaults:`), else
+/// the persona's. reasoning/cache nullopt: leave the provider's default (send nothing).
+struct request_features
+{
+    std::optional<reasoning_effort> reasoning;
+    std::optional<bool> cache;
+    content_filter_action on_content_filter = content_filter_action::fail;
+};
+
+/// Phase over persona over the defaults above. `persona` may be null (a phase without one).
+request_features resolve_request_features(const phase_spec& phase, const persona_spec* persona);
 
 struct mix_spec
 {
@@ -63,6 +79,10 @@ struct policy
     /// Client-side limits by provider name (capabilities.yaml or inline `limits:`); a provider
     /// without an entry is unlimited.
     std::map<std::string, provider_limit_config> limits;
+    /// Problems that do not stop a run, FILE:LINE:COL where known: a model the catalogue does
+    /// not list ("not in the catalogue: default limits, price unknown"), a broken persona or mix
+    /// entry the workflow does not use. --validate and --explain print them.
+    diagnostics warnings;
 
     const persona_spec* find_persona(std::string_view name) const;
     const ep::providers::provider_config* find_provider(std::string_view name) const;
@@ -88,13 +108,21 @@ struct policy_options
 /// Loads and validates personas, capabilities and the mix; every problem goes to `diag` as
 /// FILE:LINE:COL. Errors: workflow_errc::invalid_config (see diag), workflow_errc::io_error.
 /// Secrets: api keys are read from `env` into provider_config::api_key and never printed.
+///
+/// Inline `providers:` merge into the shipped ones (fields given replace; models are added or
+/// replaced field by field by id). With a workflow, only the personas its phases use (and the
+/// mix entries for them) are checked strictly; problems in the others become warnings. A model
+/// that is not in the catalogue is accepted everywhere with a warning. A phase's `model:` must
+/// name a known provider (PROVIDER/MODEL) or a model some provider lists (bare MODEL).
 boost::system::result<policy> load_policy(const policy_options& options, const ep::environment& env,
                                           diagnostics& diag);
 
-/// Sets api_key / base_url / cli_path / available from the environment (DESIGN.md: a provider
-/// with neither a key nor a base-URL override is unavailable; claude_agent is available when
-/// its CLI variable is set or the program is on PATH).
-void resolve_provider_environment(ep::providers::provider_config& provider, const ep::environment& env);
+/// Sets api_key / base_url / available from the environment (DESIGN.md: a provider with neither
+/// a key nor a base-URL override is unavailable). A provider that needs no key (`auth: none`,
+/// `key_required` false; or one with no api_key_env) is available as soon as it has a base URL,
+/// and never sends a key. claude_agent availability (its CLI) is resolved by load_policy.
+void resolve_provider_environment(ep::providers::provider_config& provider, const ep::environment& env,
+                                  bool key_required = true);
 
 /// The shipped workflows directory: $EP_HOME/workflows (or $EP_HOME itself), else
 /// <exe dir>/../share/ep/workflows, else the source tree. The first that has personas.yaml wins;

@@ -26,11 +26,12 @@ namespace ep::engine {
 
 class circuit_registry;
 
-/// Why a persona got no candidate. The CLI maps both to exit 2.
+/// Why a persona got no candidate. The CLI maps all of them to exit 2.
 enum class router_errc
 {
-    unknown_persona = 1,  // the persona is in no personas file
-    unroutable,           // every (provider, model) was dropped; the message says what to set
+    unknown_persona = 1,    // the persona is in no personas file
+    unroutable,             // every (provider, model) was dropped; the message says what to set
+    pinned_model_unusable,  // the phase's `model:` cannot serve it; the message says why
 };
 
 const boost::system::error_category& router_category() noexcept;
@@ -56,8 +57,11 @@ struct route_request
     /// `json_mode` when the output is JSON (emulated where missing, see above).
     std::set<std::string> capabilities;
     /// The phase's `model:`. "provider/model" pins that pair first; a bare "model" replaces
-    /// the preferred model of every provider that serves it (the phase is more specific than
-    /// the persona).
+    /// the preferred model of every provider that lists it, and those candidates come first
+    /// (the phase is more specific than the persona). The other candidates stay behind it as
+    /// run-time fallbacks. If the pinned model itself cannot serve the phase (unavailable, not
+    /// in the mix, a missing capability, too small a window, an open circuit), the plan fails
+    /// with pinned_model_unusable naming the reason: it is never silently replaced.
     std::optional<std::string> model_override;
     /// Pairs whose circuit is open are dropped. Null: circuits are not consulted.
     const circuit_registry* circuits = nullptr;
@@ -156,6 +160,7 @@ struct routing_explanation
     std::string mix_description;
     std::optional<std::string> default_provider;  // EP_DEFAULT_PROVIDER, when set
     std::vector<phase_routing> phases;            // run order
+    std::vector<std::string> warnings;            // policy::warnings, one "FILE:LINE:COL: text" each
 
     bool all_routable() const;
 };
@@ -166,8 +171,9 @@ struct routing_explanation
 routing_explanation explain_routing(const workflow_spec& spec, const dag& graph, const policy& pol,
                                     const ep::environment& env, const circuit_registry* circuits = nullptr);
 
-/// The human-readable table: per phase the chosen candidate, then each fallback (kept) and each
-/// dropped pair with its reason.
+/// The human-readable table: the warnings ("warning: …"), then per phase the chosen candidate,
+/// then each fallback (kept) and each dropped pair with its reason. A model outside the
+/// catalogue says so in its reason ("not in the catalogue: default limits, price unknown").
 void write_routing_explanation(std::ostream& out, const routing_explanation& explanation);
 
 }  // namespace ep::engine

@@ -3,6 +3,7 @@
 // (loader.hpp); every element keeps where it was written so later stages report FILE:LINE:COL.
 
 #include <ep/engine/diagnostics.hpp>
+#include <ep/engine/expression.hpp>
 #include <ep/engine/template.hpp>
 
 #include <nlohmann/json.hpp>
@@ -40,17 +41,23 @@ struct input_spec
     source_location where;
 };
 
+/// `retry:` as written (on a phase, or in `defaults:`). Only what the workflow states is set;
+/// the rest comes from the failover layer's defaults (retry_policy), so there is one source of
+/// default values.
 struct backoff_spec
 {
-    std::chrono::milliseconds initial{1000};
-    std::chrono::milliseconds max{30000};
-    double multiplier = 2.0;
+    std::optional<std::chrono::milliseconds> initial;
+    std::optional<std::chrono::milliseconds> max;
+    std::optional<double> multiplier;
 };
 
 struct retry_spec
 {
-    int max_attempts = 3;
+    std::optional<int> max_attempts;  // attempts per (provider, model), the first one included
     backoff_spec backoff;
+
+    /// This spec with every field `over` sets replaced by it (a phase's retry over `defaults:`).
+    retry_spec overlaid_with(const retry_spec& over) const;
 };
 
 enum class output_format { text, json };
@@ -62,6 +69,19 @@ struct output_spec
     source_location where;
 };
 
+/// `reasoning: {effort: low|medium|high}`: how hard a reasoning model thinks. Each adapter maps it
+/// to its provider's control (OpenAI reasoning_effort, Anthropic effort, Gemini thinking level).
+enum class reasoning_effort { low, medium, high };
+std::string_view to_string(reasoning_effort e) noexcept;
+std::optional<reasoning_effort> parse_reasoning_effort(std::string_view text) noexcept;
+
+/// `on_content_filter`: what a provider's content-filter refusal does to the phase - `fail`
+/// reports it as the phase's error (the default), `fallback` tries the next candidate and says
+/// so in the event log.
+enum class content_filter_action { fail, fallback };
+std::string_view to_string(content_filter_action a) noexcept;
+std::optional<content_filter_action> parse_content_filter_action(std::string_view text) noexcept;
+
 struct context_spec
 {
     /// Upstream phases whose outputs are given to the phase as context messages.
@@ -69,6 +89,48 @@ struct context_spec
     /// Upstream phase whose conversation (its messages and answer) this phase continues.
     std::optional<located<std::string>> continue_phase;
 };
+
+/// `budget:` of the run or of a phase.
+struct budget_spec
+{
+    std::optional<double> max_cost_usd;
+    std::optional<std::int64_t> max_tokens;
+    source_location where;
+};
+
+/// `repeat:` on a phase P: the body (every phase on a path from `from` to P) runs again until
+/// `until` holds, at most max_iterations times.
+struct repeat_spec
+{
+    located<std::string> from;
+    located<std::string> until;       // the expression text
+    std::size_t until_expr = 0;       // its index in workflow_spec::expressions
+    int max_iterations = 1;
+    bool fail_when_exhausted = true;  // on_exhausted: fail (default) | continue
+    source_location where;
+};
+
+/// `for_each:` on a phase: one instance per item of the array the expression yields.
+struct for_each_spec
+{
+    located<std::string> expression;
+    std::size_t expr = 0;       // index in workflow_spec::expressions
+    int max_parallel = 4;
+};
+
+/// Items one for_each may expand to.
+inline constexpr std::size_t max_for_each_items = 10'000;
+
+/// `approval:` makes a phase a gate: the run waits for `ep-run --approve|--reject`.
+struct approval_spec
+{
+    std::string prompt;
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<bool> default_approve;  // default: approve | reject; nullopt: none (the gate fails)
+    source_location where;
+};
+
+enum class phase_kind { llm, approval };
 
 struct phase_spec
 {
@@ -87,7 +149,23 @@ struct phase_spec
     std::optional<int> max_tokens;
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
-    retry_spec retry;  // defaults applied
+    std::optional<retry_spec> retry;  // the phase's `retry:` over `defaults: retry:`; nullopt: neither
+    source_location model_where;  // where `model:` was written (the phase's or defaults'), if it was
+    // Request features, after `defaults:`; nullopt: not set here (the persona's value, then the
+    // provider's default, apply - see resolve_request_features in policy.hpp).
+    std::optional<reasoning_effort> reasoning;
+    std::optional<bool> cache;
+    std::optional<content_filter_action> on_content_filter;
+
+    // Control flow (DESIGN.md "Workflow language, control flow and workspace").
+    phase_kind kind = phase_kind::llm;
+    std::optional<located<std::string>> when;  // the expression text
+    std::size_t when_expr = 0;                  // its index in workflow_spec::expressions
+    bool needs_any = false;
+    std::optional<repeat_spec> repeat;
+    std::optional<for_each_spec> for_each;
+    std::optional<approval_spec> approval;
+    std::optional<budget_spec> budget;
 };
 
 /// `defaults:` for every phase (a phase's own value wins).
@@ -100,6 +178,9 @@ struct phase_defaults
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<retry_spec> retry;
+    std::optional<reasoning_effort> reasoning;
+    std::optional<bool> cache;
+    std::optional<content_filter_action> on_content_filter;
 };
 
 struct workflow_spec
@@ -111,6 +192,11 @@ struct workflow_spec
     std::vector<input_spec> inputs;  // in document order
     phase_defaults defaults;
     std::vector<phase_spec> phases;  // in document order
+    std::optional<budget_spec> budget;  // the run's `budget:`
+
+    /// Every `when`, `repeat.until` and `for_each` of the workflow, compiled together at load
+    /// (phase_spec and repeat/for_each specs hold their indices).
+    expression_program expressions;
 
     /// The parsed file, kept for the inline `personas:`/`providers:` sections (policy.hpp
     /// merges them) and for locating errors. Opaque outside the engine.

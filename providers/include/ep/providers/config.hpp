@@ -37,9 +37,18 @@ struct model_info
     std::string id;
     std::int64_t context_window = 128000;
     std::int64_t max_output_tokens = 8192;
-    double input_price_per_mtok = 0;   // USD per million input tokens
-    double output_price_per_mtok = 0;  // USD per million output tokens
+    /// USD per million tokens. nullopt: the price is unknown (a model the catalogue does not
+    /// list, or one listed without a price) - its cost is unknown, never $0.
+    std::optional<double> input_price_per_mtok;
+    std::optional<double> output_price_per_mtok;
     std::set<std::string> capabilities;  // adds to the provider's capabilities
+    /// Price of input tokens read from the provider's prompt cache; nullopt: the input price.
+    std::optional<double> cached_input_price_per_mtok;
+    /// False for a model named by a workflow, persona or mix but not listed in the catalogue:
+    /// the limits above are then defaults and the price is unknown.
+    bool in_catalogue = true;
+
+    bool price_known() const noexcept { return input_price_per_mtok && output_price_per_mtok; }
 };
 
 struct provider_config

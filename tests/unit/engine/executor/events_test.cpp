@@ -105,44 +105,5 @@ TEST(event_sinks, json_lines_are_one_object_per_line_with_type_ts_run_id)
     EXPECT_EQ(lines, 2);
 }
 
-TEST(event_sinks, console_prints_plain_lines_and_a_final_table_with_the_resume_command)
-{
-    std::ostringstream err;
-    console_options o;
-    o.phases = {"a", "b"};
-    o.resume_command = "ep-run --resume {run_id} --db x.db";
-    auto sink = make_console_sink(err, o);
-    sink->on_event(events::run_started("r1", "wf", "A"));
-    sink->on_event(events::phase_started("r1", "a", 1, "openai", "gpt"));
-    sink->on_event(events::text_delta("r1", "a", "hello"));
-    sink->on_event(events::phase_completed("r1", "a", "openai", "gpt", 12, 34, 0.5, "hello"));
-    sink->on_event(events::phase_failed("r1", "b", "boom"));
-    sink->on_event(events::run_completed("r1", "failed"));
-    const auto s = err.str();
-    EXPECT_NE(s.find("[a] completed"), std::string::npos) << s;
-    EXPECT_NE(s.find("[b] failed: boom"), std::string::npos) << s;
-    EXPECT_NE(s.find("openai/gpt"), std::string::npos);
-    EXPECT_NE(s.find("12/34"), std::string::npos);
-    EXPECT_NE(s.find("$0.5000"), std::string::npos);
-    EXPECT_NE(s.find("ep-run --resume r1 --db x.db"), std::string::npos) << s;
-    EXPECT_EQ(s.find("\x1b["), std::string::npos) << "no escape codes when not a terminal";
-}
-
-TEST(event_sinks, quiet_console_prints_only_failures_and_the_summary)
-{
-    std::ostringstream err;
-    console_options o;
-    o.quiet = true;
-    auto sink = make_console_sink(err, o);
-    sink->on_event(events::run_started("r1", "wf", "A"));
-    sink->on_event(events::phase_started("r1", "a", 1, "openai", "gpt"));
-    sink->on_event(events::phase_completed("r1", "a", "openai", "gpt", 1, 2, 0, "x"));
-    sink->on_event(events::run_completed("r1", "succeeded"));
-    const auto s = err.str();
-    EXPECT_EQ(s.find("started"), std::string::npos) << s;
-    EXPECT_NE(s.find("run r1: succeeded"), std::string::npos) << s;
-    EXPECT_EQ(s.find("resume with"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace ep::engine::exec_test

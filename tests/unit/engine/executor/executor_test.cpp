@@ -1,6 +1,7 @@
 // workflow_executor with fake providers: ordering, overlap, failure propagation, fail-fast,
 // cancellation, timeouts, JSON outputs, conversation carry-over, resume and leases.
 #include "executor_test_util.hpp"
+#include "../routing/routing_test_util.hpp"
 
 #include <ep/engine/run/json_output.hpp>
 #include <ep/persistence/run_id.hpp>
@@ -615,11 +616,16 @@ TEST_F(executor_fixture, a_full_disk_fails_the_run_clearly_and_leaves_earlier_ru
     quota.max_page_count = 1;
     open_store(quota);
     big = true;
-    auto second = run_workflow();
+    ep::testing::log_capture logs;
+    executor_options opts;
+    opts.logger = logs.logger;
+    auto second = run_workflow(opts);
     if (second)
     {
         EXPECT_EQ(second->status, run_status::failed);
         EXPECT_NE(second->error.find("full"), std::string::npos) << second->error;
+        // What the store could not record is said through the executor's logger, not dropped.
+        EXPECT_NE(logs.text().find("cannot save the phase result"), std::string::npos) << logs.text();
     }
     else
     {
@@ -634,6 +640,31 @@ TEST_F(executor_fixture, a_full_disk_fails_the_run_clearly_and_leaves_earlier_ru
     for (const auto& p : *phases)
         EXPECT_EQ(p.status, phase_status::completed) << p.phase_id;
     EXPECT_TRUE(db().integrity_check());
+}
+
+TEST_F(executor_fixture, a_lease_taken_over_mid_run_is_logged_and_stops_the_run)
+{
+    add_provider("p1", [](const pv::chat_request&) {
+        fake_reply r;
+        r.hang = true;
+        return r;
+    });
+    load(chain_yaml);
+    // Another process takes the run over while its first phase is in flight.
+    asio::steady_timer thief(ctx, 150ms);
+    thief.async_wait([this](boost::system::error_code) {
+        auto runs = db().list_runs(1);
+        ASSERT_TRUE(runs && !runs->empty());
+        ASSERT_TRUE(db().acquire_lease(runs->front().id, "another-host:1", 0ms));
+    });
+    ep::testing::log_capture logs;
+    executor_options opts;
+    opts.logger = logs.logger;
+    auto out = run_workflow(opts);
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::interrupted);
+    EXPECT_NE(logs.text().find("lease lost"), std::string::npos) << logs.text();
+    EXPECT_EQ(db().get_run(out->run_id)->owner, "another-host:1") << "the new owner keeps the run";
 }
 
 TEST_F(executor_fixture, no_available_provider_fails_the_phase_with_a_clear_message)

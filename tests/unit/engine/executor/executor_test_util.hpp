@@ -54,7 +54,11 @@ public:
         cfg_.name = std::move(name);
         cfg_.type = "openai";
         cfg_.available = true;
-        cfg_.models.push_back(pv::model_info{"m1", 128000, 8192, 1.0, 2.0, {}});
+        pv::model_info m1;
+        m1.id = "m1";
+        m1.input_price_per_mtok = 1.0;
+        m1.output_price_per_mtok = 2.0;
+        cfg_.models.push_back(std::move(m1));
     }
 
     const pv::provider_config& config() const noexcept override { return cfg_; }
@@ -203,11 +207,7 @@ protected:
     ps::result<run_outcome> run_workflow(executor_options opts = {}, std::string resume = {}, run_control* control = nullptr,
                                          std::map<std::string, std::string> inputs = {})
     {
-        failover_options fo;
-        fo.retry.base_delay = 1ms;
-        fo.retry.max_delay = 2ms;
-        fo.retry.min_spacing = 1ms;
-        failover_executor failover(fo);
+        failover_executor failover(failover_opts_);
         opts.heartbeat_interval = std::min(opts.heartbeat_interval, std::chrono::milliseconds(50));
         workflow_executor ex(*store_, pol_, [this](const phase_spec& ph, std::int64_t tokens) { return build_candidates(ph, pol_, providers_, tokens); },
                              failover, opts);
@@ -223,8 +223,18 @@ protected:
 
     ps::store& db() { return store_->sync(); }
 
+    static failover_options quick_retries()
+    {
+        failover_options fo;
+        fo.retry.base_delay = 1ms;
+        fo.retry.max_delay = 2ms;
+        fo.retry.min_spacing = 1ms;
+        return fo;
+    }
+
     std::filesystem::path dir_;
     std::unique_ptr<ps::async_store> store_;
+    failover_options failover_opts_ = quick_retries();  // what run_workflow's failover uses
     policy pol_;
     provider_map providers_;
     std::unique_ptr<workflow_spec> spec_;

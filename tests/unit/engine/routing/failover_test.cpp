@@ -129,12 +129,13 @@ struct failover_fixture : ::testing::Test
     }
 
     phase_call_result call(failover_executor& ex, std::vector<candidate> cands,
-                           std::optional<std::chrono::milliseconds> cancel_after = std::nullopt)
+                           std::optional<std::chrono::milliseconds> cancel_after = std::nullopt,
+                           ep::engine::failover_call_options options = {})
     {
         call_base = started.size();
         auto cb = callbacks();
         auto body = [&]() -> asio::awaitable<phase_call_result> {
-            co_return co_await ex.call_with_failover(cands, request(), cb);
+            co_return co_await ex.call_with_failover(cands, request(), cb, options);
         };
         return run_to_end(ctx, body(), cancel_after);
     }
@@ -280,8 +281,7 @@ TEST_P(refusal_test, is_not_retried_on_the_same_model_and_the_reason_is_kept)
 INSTANTIATE_TEST_SUITE_P(refusals, refusal_test,
                          ::testing::Values(refusal_case{provider_errc::auth_failed, 401},
                                            refusal_case{provider_errc::auth_failed, 403},
-                                           refusal_case{provider_errc::invalid_request, 400},
-                                           refusal_case{provider_errc::content_filter, 400}));
+                                           refusal_case{provider_errc::invalid_request, 400}));
 
 TEST_F(failover_fixture, auth_failure_skips_the_providers_other_models_too)
 {
@@ -297,7 +297,23 @@ TEST_F(failover_fixture, auth_failure_skips_the_providers_other_models_too)
     EXPECT_EQ(skips[0].model, "m2");
 }
 
-TEST_F(failover_fixture, content_filter_never_sends_the_same_model_again_even_elsewhere)
+TEST_F(failover_fixture, content_filter_fails_the_call_by_default_and_is_never_routed_around)
+{
+    auto& a = add_provider("openai", {model("m1")});
+    auto& b = add_provider("anthropic", {model("other")});
+    a.then(script_step::fail(provider_errc::content_filter, status(400, "blocked")));
+    b.then(script_step::reply({"ok"}));
+    failover_executor ex(options());
+    auto r = call(ex, {pick(a), pick(b)});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.ec, make_error_code(provider_errc::content_filter));
+    EXPECT_EQ(b.calls(), 0) << "on_content_filter: fail (the default) never asks another model";
+    ASSERT_EQ(r.attempts.size(), 1u);
+    EXPECT_EQ(r.attempts[0].decision, "stop");
+    EXPECT_NE(r.attempts[0].reason.find("content filter"), std::string::npos) << r.attempts[0].reason;
+}
+
+TEST_F(failover_fixture, content_filter_with_fallback_never_sends_the_same_model_again_even_elsewhere)
 {
     auto& a = add_provider("openai", {model("shared")});
     auto& b = add_provider("openrouter", {model("shared")});
@@ -305,10 +321,13 @@ TEST_F(failover_fixture, content_filter_never_sends_the_same_model_again_even_el
     a.then(script_step::fail(provider_errc::content_filter, status(400, "blocked")));
     c.then(script_step::reply({"ok"}));
     failover_executor ex(options());
-    auto r = call(ex, {pick(a), pick(b), pick(c)});
+    ep::engine::failover_call_options opts;
+    opts.on_content_filter = ep::engine::content_filter_action::fallback;
+    auto r = call(ex, {pick(a), pick(b), pick(c)}, std::nullopt, opts);
     ASSERT_TRUE(r.ok()) << r.ec.message() << " / " << r.diag.to_string() << "\n" << logs.text();
     EXPECT_EQ(b.calls(), 0);
     EXPECT_EQ(r.model, "other");
+    EXPECT_NE(r.attempts[0].reason.find("routed around"), std::string::npos) << "the record says so";
 }
 
 TEST_F(failover_fixture, context_length_moves_to_a_larger_window_only)
@@ -375,6 +394,38 @@ TEST_F(failover_fixture, stall_mid_answer_falls_over_to_the_next_candidate)
     EXPECT_EQ(r.response.text, "whole");
     EXPECT_EQ(r.provider, "openai");
     EXPECT_EQ(discarded.size(), 1u);
+}
+
+TEST_F(failover_fixture, a_stream_that_stalls_twice_on_one_model_falls_over_after_one_retry)
+{
+    auto& a = add_provider("anthropic");
+    auto& b = add_provider("openai");
+    a.otherwise(script_step::fail_after({"half"}, provider_errc::idle_timeout));
+    b.then(script_step::reply({"whole"}));
+    auto opts = options();
+    opts.retry.max_attempts_per_candidate = 5;  // a stall does not use them all
+    failover_executor ex(opts);
+    auto r = call(ex, {pick(a), pick(b)});
+    ASSERT_TRUE(r.ok()) << r.ec.message() << " / " << r.diag.to_string() << "\n" << logs.text();
+    EXPECT_EQ(a.calls(), 2) << "one same-model retry, then the next candidate";
+    EXPECT_EQ(r.provider, "openai");
+    EXPECT_NE(r.attempts[1].reason.find("stalled or was cut again"), std::string::npos) << r.attempts[1].reason;
+}
+
+TEST_F(failover_fixture, a_retry_whose_wait_would_pass_the_deadline_is_not_made)
+{
+    auto& a = add_provider("anthropic");
+    auto& b = add_provider("openai");
+    a.otherwise(script_step::fail(provider_errc::rate_limited, status(429, {}, 4000ms)));
+    b.then(script_step::reply({"from b"}));
+    failover_executor ex(options());
+    ep::engine::failover_call_options opts;
+    opts.deadline = std::chrono::steady_clock::now() + 2s;  // real time: less than Retry-After
+    auto r = call(ex, {pick(a), pick(b)}, std::nullopt, opts);
+    ASSERT_TRUE(r.ok()) << r.ec.message() << "\n" << logs.text();
+    EXPECT_EQ(a.calls(), 1);
+    EXPECT_TRUE(time->sleeps().empty()) << "no sleep towards a deadline it would pass";
+    EXPECT_NE(r.attempts[0].reason.find("timeout would pass"), std::string::npos) << r.attempts[0].reason;
 }
 
 TEST_F(failover_fixture, a_stream_without_finish_is_never_a_success)
@@ -595,6 +646,27 @@ TEST_F(real_time_fixture, cancel_during_a_stream_discards_it_and_spares_the_circ
     ASSERT_EQ(discarded.size(), 1u);
     EXPECT_TRUE(failed.empty()) << "a cancel is not reported as a provider failure";
     EXPECT_EQ(opts.circuits->get("anthropic", "m1")->state(), ep::engine::circuit_state::closed);
+}
+
+TEST_F(real_time_fixture, the_phase_deadline_ends_a_hanging_call_as_a_failed_attempt)
+{
+    auto& a = add_real_provider("anthropic");
+    auto& b = add_real_provider("openai");
+    a.then(script_step::hang({"some text"}));
+    b.otherwise(script_step::reply({"never"}));
+    failover_executor ex(real_options());
+    ep::engine::failover_call_options opts;
+    opts.deadline = std::chrono::steady_clock::now() + 100ms;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = call(ex, {pick(a), pick(b)}, std::nullopt, opts);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+    EXPECT_EQ(r.ec, ep::engine::routing_errc::deadline_exceeded);
+    EXPECT_EQ(a.cancelled_calls(), 1) << "the call itself was cancelled";
+    EXPECT_EQ(b.calls(), 0) << "no time is left for another candidate";
+    ASSERT_EQ(r.attempts.size(), 1u) << "the attempt the deadline ended is recorded, as failed";
+    EXPECT_EQ(r.attempts[0].ec, ep::engine::routing_errc::deadline_exceeded);
+    EXPECT_EQ(failed.size(), 1u);
+    EXPECT_EQ(discarded.size(), 1u) << "its partial text is discarded";
 }
 
 TEST_F(real_time_fixture, cancel_while_waiting_for_a_concurrency_slot)

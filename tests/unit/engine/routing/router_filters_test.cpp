@@ -283,3 +283,84 @@ TEST(router_filters, bind_candidates_keeps_order_and_model_info)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(router_filters, a_pinned_model_that_fails_a_filter_is_an_error_never_a_swap)
+{
+    const auto pol = make_policy();
+    auto r = req("writer");
+    r.capabilities = {"tools"};
+    r.model_override = "beta/b-1";  // beta has no tools
+    auto plan = router(pol).route(r);
+    EXPECT_EQ(plan.ec, router_errc::pinned_model_unusable);
+    EXPECT_TRUE(plan.candidates.empty()) << "alpha/a-small must not silently replace the pinned model";
+    EXPECT_NE(plan.error_message.find("phase model 'beta/b-1' cannot serve persona 'writer'"), std::string::npos)
+        << plan.error_message;
+    EXPECT_NE(plan.error_message.find("beta/b-1: missing capability tools"), std::string::npos) << plan.error_message;
+
+    // Unavailable.
+    r = req("writer");
+    r.model_override = "gamma/g-1";
+    plan = router(pol).route(r);
+    EXPECT_EQ(plan.ec, router_errc::pinned_model_unusable);
+    EXPECT_NE(plan.error_message.find("gamma/g-1: unavailable: set EP_GAMMA_API_KEY"), std::string::npos)
+        << plan.error_message;
+
+    // Too small a window: not swapped for the provider's larger model either.
+    r = req("writer", 20000);
+    r.model_override = "alpha/a-small";
+    plan = router(pol).route(r);
+    EXPECT_EQ(plan.ec, router_errc::pinned_model_unusable);
+    EXPECT_NE(plan.error_message.find("alpha/a-small: context window 8000 < needed 20000"), std::string::npos)
+        << plan.error_message;
+    r.model_override = "a-small";  // bare, same rule
+    plan = router(pol).route(r);
+    EXPECT_EQ(plan.ec, router_errc::pinned_model_unusable) << chosen(plan).size();
+
+    // Not in the mix.
+    auto mixed = make_policy();
+    mixed.mix.name = "M";
+    mixed.mix.allowed_providers = {"alpha"};
+    r = req("writer");
+    r.model_override = "beta/b-1";
+    plan = router(mixed).route(r);
+    EXPECT_EQ(plan.ec, router_errc::pinned_model_unusable);
+    EXPECT_NE(plan.error_message.find("beta/b-1: not in mix M"), std::string::npos) << plan.error_message;
+
+    // A bare model no allowed preference lists.
+    r.model_override = "b-1";
+    plan = router(mixed).route(r);
+    EXPECT_EQ(plan.ec, router_errc::pinned_model_unusable);
+    EXPECT_NE(plan.error_message.find("b-1"), std::string::npos) << plan.error_message;
+    EXPECT_EQ(std::string(router_category().message(static_cast<int>(router_errc::pinned_model_unusable))),
+              "the phase's pinned model cannot serve it");
+}
+
+TEST(router_filters, a_usable_bare_model_override_comes_first)
+{
+    auto pol = make_policy();
+    pol.personas["writer"].provider_preferences = {{"beta", "", {}}, {"alpha", "a-small", {}}};
+    auto r = req("writer");
+    r.model_override = "a-large";
+    EXPECT_EQ(chosen(router(pol).route(r)), (std::vector<std::string>{"alpha/a-large", "beta/b-1"}));
+}
+
+TEST(router_filters, an_unlisted_model_routes_with_default_limits_and_unknown_price)
+{
+    const auto pol = make_policy();
+    auto r = req("writer");
+    r.model_override = "alpha/custom-7b";
+    const auto plan = router(pol).route(r);
+    ASSERT_TRUE(plan.ok()) << plan.error_message;
+    const auto& c = plan.candidates.front();
+    EXPECT_EQ(c.str(), "alpha/custom-7b");
+    EXPECT_FALSE(c.info.in_catalogue);
+    EXPECT_FALSE(c.info.price_known());
+    EXPECT_EQ(c.info.context_window, pv::model_info{}.context_window);
+    EXPECT_NE(c.reason.find("not in the catalogue: default limits, price unknown"), std::string::npos) << c.reason;
+    // Catalogued candidates carry their price state as listed.
+    EXPECT_TRUE(plan.candidates.back().info.in_catalogue);
+}
+
+}  // namespace

@@ -9,6 +9,7 @@
 #include <ep/engine/routing/retry_policy.hpp>
 #include <ep/engine/routing/time_source.hpp>
 
+#include <ep/engine/workflow.hpp>  // content_filter_action
 #include <ep/providers/provider.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -46,6 +47,7 @@ struct attempt_record
     providers::diagnostics diag;
     std::optional<int> status;     // HTTP status (or in-stream code), when there was one
     std::chrono::milliseconds latency{0};
+    std::chrono::sys_time<std::chrono::milliseconds> started{};  // wall clock, for the store
     std::optional<std::chrono::milliseconds> retry_in;  // set when the same candidate is retried
     std::size_t discarded_chars = 0;  // partial output thrown away (mid-stream failure)
     std::string decision;             // "retry" | "fall back" | "stop" | "completed" | "cancelled"
@@ -96,6 +98,9 @@ struct failover_callbacks
     std::function<void(const attempt_record&)> on_attempt_failed;
     /// A candidate was passed over without a call.
     std::function<void(const skip_record&)> on_skip;
+    /// Asked before each call: a reason not to make it (a budget it could exceed) stops the
+    /// whole call with workflow_errc::budget_exceeded and that reason; nothing is sent.
+    std::function<std::optional<std::string>(const candidate&, const providers::chat_request&)> before_call;
 };
 
 /// An empty set of callbacks with static storage: the default of call_with_failover, which keeps
@@ -113,8 +118,23 @@ struct failover_options
     std::shared_ptr<time_source> time;
     /// Uniform [0, 1) draws for the jitter; defaults to a seeded mt19937_64.
     std::function<double()> random;
-    /// Defaults to a logger that drops everything.
+    /// Defaults to ep::default_logger() (stderr, level from EP_LOG_LEVEL).
     std::shared_ptr<spdlog::logger> logger;
+};
+
+/// Per-call settings: what differs from phase to phase.
+struct failover_call_options
+{
+    /// The phase's `retry:`; nullopt: the executor's default (failover_options::retry).
+    std::optional<retry_policy> retry;
+    /// The phase deadline (its `timeout`), in real time even when the time_source is virtual:
+    /// it is what the user waits. A call still running then is cancelled and recorded as failed
+    /// with routing_errc::deadline_exceeded, which is also the result; a retry whose backoff
+    /// would reach it is not made. nullopt: no deadline.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    /// Number of the first attempt of this call (a JSON repair call continues the phase's count).
+    int first_attempt_number = 1;
+    content_filter_action on_content_filter = content_filter_action::fail;
 };
 
 /// Estimated prompt tokens of a request (about 4 characters per token), for the token bucket.
@@ -135,8 +155,12 @@ public:
     /// context window at least as large, or when an earlier refusal rules it out (auth failure of
     /// the same provider; invalid request or content filter of the same model). Retryable failures
     /// are retried on the same candidate with full-jitter backoff (Retry-After honoured up to the
-    /// cap, above it the next candidate is used), within the per-candidate and per-phase bounds.
-    /// A failure after streamed output discards that output (on_discard) and restarts the call.
+    /// cap, above it the next candidate is used), within the per-candidate and per-phase bounds
+    /// of `call.retry`, and never past `call.deadline`. A stalled or cut stream is retried on the
+    /// same candidate at most once before the next one is tried. A content-filter refusal fails
+    /// the call unless `call.on_content_filter` is fallback. A failure after streamed output
+    /// discards that output (on_discard) and restarts the call. The decisions themselves are
+    /// made by the pure failover_decisions (failover_decisions.hpp); this is the driver.
     ///
     /// @returns success with the response, the provider/model/usage that produced it and its
     /// cost; or the last failure (routing_errc when nothing was called) with every attempt.
@@ -151,9 +175,11 @@ public:
     /// caller keeps them alive that long (a temporary in a co_spawn call does not live that long).
     asio::awaitable<phase_call_result> call_with_failover(const std::vector<candidate>& candidates,
                                                           providers::chat_request base,
-                                                          const failover_callbacks& callbacks = no_failover_callbacks());
+                                                          const failover_callbacks& callbacks = no_failover_callbacks(),
+                                                          failover_call_options call = {});
 
     const std::shared_ptr<circuit_registry>& circuits() const noexcept { return opts_.circuits; }
+    const failover_options& options() const noexcept { return opts_; }
 
 private:
     failover_options opts_;

@@ -17,6 +17,7 @@ struct retry_policy
     int max_attempts_per_phase = 8;      // tries over all candidates of one phase
     std::chrono::milliseconds base_delay{500};
     std::chrono::milliseconds max_delay{8000};
+    double multiplier = 2.0;  // each retry's ceiling is the previous one times this
     /// Retry-After is honoured up to this; a longer wait falls back to the next candidate
     /// instead of sleeping.
     std::chrono::milliseconds retry_after_cap{30000};
@@ -24,8 +25,8 @@ struct retry_policy
     /// answering 429 at once sees at most 1000/min_spacing attempts per second.
     std::chrono::milliseconds min_spacing{250};
 
-    /// min(max_delay, base_delay·2^retries_done); retries_done counts retries already made on
-    /// this candidate (0 before the first retry). Saturates instead of overflowing.
+    /// min(max_delay, base_delay·multiplier^retries_done); retries_done counts retries already
+    /// made on this candidate (0 before the first retry). Saturates instead of overflowing.
     std::chrono::milliseconds backoff_ceiling(int retries_done) const noexcept;
 
     /// Full-jitter backoff: `u01` (uniform in [0, 1)) scaled onto [0, ceiling], then raised to

@@ -11,6 +11,7 @@ enum class routing_errc
 {
     no_candidates = 1,      // the candidate list was empty
     all_candidates_skipped, // every candidate was skipped (open circuits, windows too small…)
+    deadline_exceeded,      // the phase's timeout passed before a candidate answered
 };
 
 const boost::system::error_category& routing_category() noexcept;

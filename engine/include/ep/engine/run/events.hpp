@@ -1,6 +1,6 @@
 #pragma once
-// Run events: the `--json` event stream of DESIGN.md, and the sinks that consume it (JSON lines
-// on stdout, the human console view on stderr). The executor also appends every event to the
+// Run events: the `--json` event stream of DESIGN.md, and the sinks that consume it (JSON lines;
+// the human console view is ep-run's own, in engine/cli). The executor also appends every event to the
 // run store's event log (see executor.hpp).
 //
 // Event types and their fields (exactly those of DESIGN.md and schemas/events.schema.json):
@@ -8,7 +8,9 @@
 //   text_delta {phase, text} · attempt_failed {phase, attempt, provider, model, error, status?,
 //   retry_in_ms?} · phase_completed {phase, provider, model, usage{input_tokens, output_tokens},
 //   cost_usd, output} · phase_failed {phase, error} · phase_skipped {phase, reason} ·
-//   run_completed {status: succeeded|failed|cancelled}
+//   phase_waiting {phase, prompt} · approval_recorded {phase, decision, comment?} ·
+//   run_completed {status: succeeded|failed|cancelled|waiting}
+// Phase events of a loop iteration or a fan-out item also carry `iteration` and `item`.
 // Each also has "type", "ts" (RFC 3339 UTC with milliseconds) and "run_id".
 
 #include <ep/persistence/records.hpp>
@@ -53,7 +55,13 @@ run_event phase_completed(const std::string& run_id, const std::string& phase, c
                           double cost_usd, const std::string& output);
 run_event phase_failed(const std::string& run_id, const std::string& phase, const std::string& error);
 run_event phase_skipped(const std::string& run_id, const std::string& phase, const std::string& reason);
-/// `status`: "succeeded", "failed" or "cancelled".
+/// An approval gate was reached; the run waits for `ep-run --approve|--reject`.
+run_event phase_waiting(const std::string& run_id, const std::string& phase, const std::string& prompt);
+run_event approval_recorded(const std::string& run_id, const std::string& phase, bool approved,
+                            const std::string& comment);
+/// Adds `iteration` (a loop pass, 1-based) and `item` (a fan-out item, 0-based) to a phase event.
+run_event& tag_instance(run_event& ev, std::optional<int> iteration, std::optional<int> item);
+/// `status`: "succeeded", "failed", "cancelled" or "waiting".
 run_event run_completed(const std::string& run_id, const std::string& status);
 }  // namespace events
 
@@ -89,23 +97,5 @@ public:
 
 /// `--json`: one compact JSON object per line on `out`, flushed per line. `out` must outlive it.
 std::unique_ptr<event_sink> make_json_lines_sink(std::ostream& out);
-
-struct console_options
-{
-    bool tty = false;    // live view with ANSI redraws; else plain lines
-    bool quiet = false;  // only the final summary (and failures)
-    std::vector<std::string> phases;  // the workflow's phase ids, in document order
-    /// The exact command that resumes this run, with "{run_id}" replaced; shown when it failed.
-    std::string resume_command = "ep-run --resume {run_id}";
-    /// Minimum time between two redraws of the live view.
-    std::chrono::milliseconds redraw_interval{100};
-};
-
-/// The human view on `err` (stderr). On a TTY: a live table of the phases (state,
-/// provider/model, elapsed, tokens, tokens/s) and the tail of the running phase's streamed
-/// text; plain progress lines otherwise. At run_completed both print a final table per phase
-/// (provider, time, tokens, cost), the totals, the run id and, when the run did not succeed,
-/// the resume command. `err` must outlive the sink.
-std::unique_ptr<event_sink> make_console_sink(std::ostream& err, console_options options);
 
 }  // namespace ep::engine

@@ -92,6 +92,7 @@ struct request_record
 struct emulator_stats
 {
     std::uint64_t requests = 0;
+    std::uint64_t connections = 0;  ///< TCP connections accepted (keep-alive reuse shows here)
     std::map<std::string, std::uint64_t> by_protocol;
     std::map<std::string, std::uint64_t> by_model;
     std::map<std::string, std::uint64_t> by_persona;

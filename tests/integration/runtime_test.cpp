@@ -1,0 +1,225 @@
+// The runtime every front end shares, against the in-process emulator through the real
+// HTTP/SSE transport: one keep-alive connection per provider host for a whole run (plain and
+// TLS), a phase's `retry:` block deciding how often a failing call is repeated, the logger, and
+// the runtime's errors.
+#include "io_fixture.hpp"
+
+#include <ep/cli/commands.hpp>
+#include <ep/emulator/emulator.hpp>
+#include <ep/emulator/faults.hpp>
+#include <ep/runtime/runtime.hpp>
+
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace ep::runtime {
+namespace {
+
+namespace ps = ep::persistence;
+using namespace std::chrono_literals;
+
+std::filesystem::path workflows_dir() { return std::filesystem::path(EP_SOURCE_DIR) / "workflows"; }
+
+class runtime_test : public ep::test::io_fixture
+{
+protected:
+    void SetUp() override
+    {
+        std::random_device rd;
+        dir_ = std::filesystem::temp_directory_path() / ("ep-rt-" + std::to_string(rd()) + std::to_string(rd()));
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override
+    {
+        io_fixture::TearDown();
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
+    void start_emulator(bool tls = false)
+    {
+        emulator::emulator_config ecfg;
+        ecfg.zero_latency = true;
+        ecfg.tls = tls;
+        emu_ = std::make_unique<emulator::emulator>(ctx.get_executor(), ecfg);
+        emu_->start();
+    }
+
+    runtime_config config(ep::environment env)
+    {
+        runtime_config cfg;
+        cfg.env = std::move(env);
+        cfg.workflows_dir = workflows_dir();
+        cfg.store = (dir_ / "runs.db").string();
+        cfg.logger = logger_;
+        return cfg;
+    }
+
+    ep::environment emulated() const
+    {
+        return cli::emulated_environment(ep::environment::from_map({{"PATH", "/nonexistent"}}), emu_->base_url());
+    }
+
+    // Prepares `yaml` (or a shipped workflow file) and runs it to its end.
+    result<engine::run_outcome> run_text(runtime& rt, const std::string& yaml, prepare_options popts = {})
+    {
+        auto prepared = rt.prepare({{}, yaml, "wf.yaml"}, popts);
+        if (!prepared)
+            return prepared.error();
+        auto wf = std::make_shared<const prepared_workflow>(std::move(*prepared));
+        return run(rt.run(wf, sink_, nullptr, options_), 60s);
+    }
+
+    std::filesystem::path dir_;
+    std::unique_ptr<emulator::emulator> emu_;
+    engine::collecting_sink sink_;
+    run_options options_;
+    std::ostringstream log_text_;
+    std::shared_ptr<spdlog::logger> logger_ = [this] {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(log_text_);
+        sink->set_pattern("%l %v");
+        auto l = std::make_shared<spdlog::logger>("test", sink);
+        l->set_level(spdlog::level::info);
+        return l;
+    }();
+};
+
+constexpr const char* chain_yaml = R"(name: chain
+phases:
+  a: {persona: code_writer_openai, prompt: "first"}
+  b: {persona: code_writer_openai, needs: [a], prompt: "second {{ phases.a.output }}"}
+  c: {persona: code_writer_openai, needs: [b], prompt: "third {{ phases.b.output }}"}
+  d: {persona: code_writer_openai, needs: [c], prompt: "fourth"}
+)";
+
+TEST_F(runtime_test, one_keep_alive_connection_serves_every_phase_of_a_run)
+{
+    start_emulator();
+    runtime rt(ctx.get_executor(), config(emulated()));
+    prepare_options popts;
+    popts.config = "D";
+    auto out = run_text(rt, chain_yaml, popts);
+    ASSERT_TRUE(out) << out.error().message;
+    ASSERT_EQ(out->status, ps::run_status::completed) << out->error;
+    const auto stats = emu_->stats();
+    EXPECT_EQ(stats.requests, 4u);
+    EXPECT_EQ(stats.connections, 1u) << "four sequential phases on one provider host: one connection";
+    emu_->stop();
+}
+
+TEST_F(runtime_test, one_tls_connection_serves_every_phase_of_a_run)
+{
+    start_emulator(/*tls=*/true);
+    const auto ca = dir_ / "emulator-ca.pem";
+    std::ofstream(ca) << emu_->ca_pem();
+    auto env = emulated();
+    env.set("EP_OPENAI_BASE_URL", emu_->openai_base_url());  // https://
+    runtime rt(ctx.get_executor(), config(env));
+    prepare_options popts;
+    popts.config = "D";
+    const std::string yaml = std::string(chain_yaml) + "providers:\n  openai: {ca_file: \"" + ca.string() + "\"}\n";
+    auto out = run_text(rt, yaml, popts);
+    ASSERT_TRUE(out) << out.error().message << "\n" << out.error().details.str();
+    ASSERT_EQ(out->status, ps::run_status::completed) << out->error;
+    EXPECT_EQ(emu_->stats().requests, 4u);
+    EXPECT_EQ(emu_->stats().connections, 1u) << "one TLS handshake for the whole run";
+    emu_->stop();
+}
+
+// One phase with exactly one candidate (an inline persona), whose first call fails with a 500.
+std::string failing_once_yaml(const std::string& retry_block)
+{
+    return "name: retry\n" + retry_block +
+           "personas:\n"
+           "  solo: {provider_preferences: [openai/gpt-4.1]}\n"
+           "phases:\n"
+           "  only: {persona: solo, prompt: \"hi\"}\n";
+}
+
+TEST_F(runtime_test, retry_max_attempts_1_makes_one_call_and_the_phase_fails)
+{
+    start_emulator();
+    emu_->add_fault({*emulator::parse_fault_spec("500,times=1"), {}, {}, {}});
+    runtime rt(ctx.get_executor(), config(emulated()));
+    prepare_options popts;
+    popts.config = "D";
+    auto out = run_text(rt, failing_once_yaml("defaults:\n  retry: {max_attempts: 1}\n"), popts);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(out->status, ps::run_status::failed);
+    EXPECT_EQ(emu_->stats().requests, 1u) << "max_attempts: 1 means no retry on the same model";
+    emu_->stop();
+}
+
+TEST_F(runtime_test, without_a_retry_block_the_default_retries_the_failed_call)
+{
+    start_emulator();
+    emu_->add_fault({*emulator::parse_fault_spec("500,times=1"), {}, {}, {}});
+    runtime rt(ctx.get_executor(), config(emulated()));
+    prepare_options popts;
+    popts.config = "D";
+    auto out = run_text(rt, failing_once_yaml(""), popts);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(out->status, ps::run_status::completed) << out->error;
+    EXPECT_EQ(emu_->stats().requests, 2u);
+    EXPECT_NE(log_text_.str().find("retrying openai/gpt-4.1 after 500"), std::string::npos)
+        << "the retry is logged through the runtime's logger: " << log_text_.str();
+    emu_->stop();
+}
+
+TEST_F(runtime_test, an_unroutable_persona_is_refused_before_anything_is_stored)
+{
+    runtime rt(ctx.get_executor(), config(ep::environment::from_map({{"PATH", "/nonexistent"}})));
+    auto out = run_text(rt, chain_yaml);
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error().code, runtime_errc::unroutable);
+    EXPECT_NE(out.error().details.str().find("phase 'a'"), std::string::npos) << out.error().details.str();
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "runs.db")) << "nothing was created";
+}
+
+TEST_F(runtime_test, resume_of_an_unknown_run_and_of_a_completed_run)
+{
+    start_emulator();
+    runtime rt(ctx.get_executor(), config(emulated()));
+    auto missing = run(rt.resume("nope", sink_, nullptr, options_), 10s);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, runtime_errc::unknown_run);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "runs.db")) << "a resume never creates a store";
+
+    prepare_options popts;
+    popts.config = "D";
+    auto out = run_text(rt, chain_yaml, popts);
+    ASSERT_TRUE(out && out->status == ps::run_status::completed);
+    auto again = run(rt.resume(out->run_id, sink_, nullptr, options_), 10s);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, runtime_errc::already_completed);
+    auto listed = rt.list(10);
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->runs.size(), 1u);
+    EXPECT_EQ(listed->runs[0].id, out->run_id);
+    auto shown = rt.show(out->run_id);
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown->phases.size(), 4u);
+    EXPECT_EQ(shown->attempts.size(), 4u);
+    emu_->stop();
+}
+
+TEST_F(runtime_test, invalid_yaml_reports_every_problem_with_its_location)
+{
+    runtime rt(ctx.get_executor(), config(ep::environment::from_map({})));
+    auto prepared = rt.prepare({{}, std::string("name: x\nphases:\n  a: {persona: nobody, prompt: hi, bogus: 1}\n"), "x.yaml"},
+                               {});
+    ASSERT_FALSE(prepared);
+    EXPECT_EQ(prepared.error().code, runtime_errc::invalid_workflow);
+    const auto text = prepared.error().details.str();
+    EXPECT_NE(text.find("x.yaml:3:"), std::string::npos) << text;
+    EXPECT_NE(text.find("bogus"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ep::runtime
