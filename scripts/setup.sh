@@ -17,6 +17,7 @@ packages=(
     libcli11-dev                            # ep-run flags
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
+    clang-15 libfuzzer-15-dev               # fuzz/: the libFuzzer targets (the `fuzz` preset, scripts/fuzz.sh)
     nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client
 )
 
