@@ -328,7 +328,7 @@ TEST_F(runtime_test, a_phase_first_token_timeout_ends_a_call_without_content)
     ASSERT_TRUE(out) << out.error().message << "\n" << out.error().details.str();
     EXPECT_EQ(out->status, ps::run_status::failed);
     EXPECT_NE(out->error.find("first-token"), std::string::npos) << out->error;
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 2800ms) << "did not wait for the late token";
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the provider's 30 s limit did not apply";
     emu_->stop();
 }
 
