@@ -1,11 +1,16 @@
 // SSE + JSON decode throughput of each provider's stream decoder on a large synthetic stream
-// shaped like the real ones (PROVIDERS.md §1.2, §3.2, §4.2, §5.2), fed in 16 KiB reads.
+// shaped like the real ones (OpenAI chunks, Anthropic named events, Gemini CRLF chunks, Claude
+// Code stream-json lines, OpenAI Responses named events), fed in 16 KiB reads.
 // Target (issue 3): >= 300 MB/s per core on OpenAI chunk streams.
 
-// The sans-I/O code is private to ep_providers; reach it relative to this file.
-#include "../providers/src/sansio/openai_fast_chunk.hpp"
-#include "../providers/src/sansio/sse_parser.hpp"
-#include "../providers/src/sansio/wire.hpp"
+// The sans-I/O code is private to ep_providers (providers/src is on this target's include path).
+#include "protocols/anthropic/anthropic.hpp"
+#include "protocols/claude_cli/claude_cli.hpp"
+#include "protocols/common/sse_parser.hpp"
+#include "protocols/gemini/gemini.hpp"
+#include "protocols/openai/fast_chunk.hpp"
+#include "protocols/openai/openai.hpp"
+#include "protocols/openai_responses/openai_responses.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -48,6 +53,28 @@ std::string anthropic_stream()
     s += "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
          "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":99}}\n\n"
          "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    return s;
+}
+
+std::string responses_stream()
+{
+    std::string s =
+        "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":"
+        "{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"in_progress\",\"output\":[]}}\n\n"
+        "event: response.output_item.added\ndata: {\"type\":\"response.output_item.added\",\"sequence_number\":1,"
+        "\"output_index\":0,\"item\":{\"id\":\"msg_1\",\"type\":\"message\",\"status\":\"in_progress\","
+        "\"role\":\"assistant\",\"content\":[]}}\n\n";
+    std::size_t i = 0;
+    while (s.size() < target_bytes)
+    {
+        s += "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":" +
+             std::to_string(i + 2) + ",\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"" +
+             words[i % 16] + "\"}\n\n";
+        ++i;
+    }
+    s += "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":" + std::to_string(i + 2) +
+         ",\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"completed\",\"output\":[],"
+         "\"usage\":{\"input_tokens\":10,\"output_tokens\":20,\"total_tokens\":30}}}\n\n";
     return s;
 }
 
@@ -135,6 +162,11 @@ void bm_gemini(benchmark::State& state)
     static const auto stream = gemini_stream();
     run_decoder(state, stream, [] { return make_gemini_decoder(); });
 }
+void bm_openai_responses(benchmark::State& state)
+{
+    static const auto stream = responses_stream();
+    run_decoder(state, stream, [] { return make_responses_decoder(); });
+}
 void bm_claude_stream_json(benchmark::State& state)
 {
     static const auto stream = claude_stream();
@@ -173,6 +205,7 @@ BENCHMARK(bm_openai_full_parse)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_anthropic)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_gemini)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_claude_stream_json)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_openai_responses)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_sse_only_openai)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

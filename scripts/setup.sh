@@ -20,6 +20,7 @@ packages=(
     bubblewrap                              # the sandbox of command phases (namespaces, read-only system)
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
+    clang-15 libfuzzer-15-dev               # fuzz/: the libFuzzer targets (the `fuzz` preset, scripts/fuzz.sh)
     nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client
     jq                                      # tests/worker/*.sh: reading the emulator's request log (psql comes with postgresql-15)
 )

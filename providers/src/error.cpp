@@ -33,6 +33,7 @@ public:
         case provider_errc::cli_missing: return "the Claude Code CLI was not found";
         case provider_errc::cli_failed: return "the Claude Code CLI failed";
         case provider_errc::unavailable: return "provider unavailable (no credentials or base URL)";
+        case provider_errc::first_token_timeout: return "first-token timeout (no content from the model)";
         }
         return "unknown provider error";
     }
@@ -80,6 +81,7 @@ bool is_retryable(boost::system::error_code ec) noexcept
     case provider_errc::connect_failed:
     case provider_errc::connect_timeout:
     case provider_errc::first_byte_timeout:
+    case provider_errc::first_token_timeout:
     case provider_errc::idle_timeout:
     case provider_errc::total_timeout:
     case provider_errc::stream_truncated:

@@ -4,7 +4,7 @@
 #include <ep/providers/list_models.hpp>
 #include <ep/providers/tls.hpp>
 
-#include "sansio/wire.hpp"
+#include "protocols/codec.hpp"
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -146,8 +146,11 @@ asio::awaitable<call_status> fetch_page(asio::any_io_executor ex, const provider
     const int status = x.head().status;
     if (status < 200 || status > 299)
     {
-        st.ec = sansio::classify_http_error(cfg.type == "anthropic" || cfg.type == "gemini" ? cfg.type : "openai", status,
-                                    x.head().headers, body, st.diag);
+        // The protocol's own error shapes (the codec table's classifier for the provider's type).
+        const auto* row = sansio::find_protocol(cfg.type);
+        const auto* codec = row ? std::get_if<sansio::http_codec>(&row->codec) : nullptr;
+        st.ec = codec ? codec->classify_error(status, x.head().headers, body, st.diag)
+                      : make_error_code(provider_errc::invalid_request);
         if (st.diag.message.empty())
             st.diag.message = "listing the models of '" + cfg.name + "' failed with HTTP " + std::to_string(status);
         co_return st;

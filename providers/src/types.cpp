@@ -43,6 +43,28 @@ const char* to_string(role r) noexcept
     return "user";
 }
 
+const char* to_string(reasoning_effort e) noexcept
+{
+    switch (e)
+    {
+    case reasoning_effort::low: return "low";
+    case reasoning_effort::medium: return "medium";
+    case reasoning_effort::high: return "high";
+    }
+    return "medium";
+}
+
+std::optional<reasoning_effort> parse_reasoning_effort(std::string_view text) noexcept
+{
+    if (text == "low")
+        return reasoning_effort::low;
+    if (text == "medium")
+        return reasoning_effort::medium;
+    if (text == "high")
+        return reasoning_effort::high;
+    return std::nullopt;
+}
+
 bool chat_response::apply(const stream_event& ev)
 {
     struct visitor
@@ -58,6 +80,8 @@ bool chat_response::apply(const stream_event& ev)
             return false;
         }
         bool operator()(const usage_event& e) const { r.totals = e.totals; return false; }
+        bool operator()(const reasoning_delta_event& e) const { r.reasoning += e.text; return false; }
+        bool operator()(const thinking_block_event& e) const { r.thinking.push_back(e.block); return false; }
         bool operator()(const finish_event& e) const
         {
             r.reason = e.reason;
@@ -71,6 +95,8 @@ bool chat_response::apply(const stream_event& ev)
 message chat_response::to_message() const
 {
     message m{role::assistant, {}};
+    for (auto const& t : thinking)  // Anthropic wants the thinking blocks first in the turn
+        m.parts.emplace_back(t);
     if (!text.empty())
         m.parts.emplace_back(text_part{text});
     for (auto const& c : tool_calls)

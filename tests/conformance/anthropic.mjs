@@ -34,6 +34,34 @@ export default {
     assert(final.usage.output_tokens > 1, 'cumulative usage from message_delta');
   },
 
+  async 'anthropic: thinking block, structured output and prompt cache through the SDK'(emu) {
+    const final = await keyed(emu).messages.stream({
+      model: 'emu-claude', max_tokens: 2048, thinking: { type: 'adaptive' }, output_config: { effort: 'medium' },
+      messages: [{ role: 'user', content: 'Weather in Paris?' }], tools,
+    }).finalMessage();
+    assertEq(final.content[0].type, 'thinking', 'the thinking block comes first');
+    assert(final.content[0].signature.length > 0, 'with its signature (signature_delta accumulated)');
+    assertEq(final.content[1].type, 'tool_use', 'then the call');
+    const next = await keyed(emu).messages.create({
+      model: 'emu-claude', max_tokens: 2048, thinking: { type: 'adaptive' }, tools,
+      messages: [{ role: 'user', content: 'Weather in Paris?' }, { role: 'assistant', content: final.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: final.content[1].id, content: '18C' }] }],
+    });
+    assertEq(next.stop_reason, 'end_turn', 'the follow-up with the thinking block is accepted');
+
+    const schema = { type: 'object', properties: { verdict: { enum: ['approve', 'reject'] } }, required: ['verdict'], additionalProperties: false };
+    const big = [{ type: 'text', text: system + ' '.repeat(6000), cache_control: { type: 'ephemeral' } }];
+    const ask = () => keyed(emu).messages.create({
+      model: 'emu-claude', max_tokens: 256, system: big, output_config: { format: { type: 'json_schema', schema } },
+      messages: [{ role: 'user', content: 'Review my parser' }],
+    });
+    const first = await ask();
+    assert(['approve', 'reject'].includes(JSON.parse(first.content[0].text).verdict), 'JSON that fits the schema');
+    assert(first.usage.cache_creation_input_tokens > 1000, 'the cache is written');
+    const second = await ask();
+    assertEq(second.usage.cache_read_input_tokens, first.usage.cache_creation_input_tokens, 'then read');
+  },
+
   async 'anthropic: streaming tool_use'(emu) {
     const final = await keyed(emu).messages.stream({
       model: 'emu-claude', max_tokens: 256, tools, messages: [{ role: 'user', content: 'Weather in Paris?' }],

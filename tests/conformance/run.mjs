@@ -2,8 +2,9 @@
 //
 // Usage: node run.mjs /path/to/ep-emulator
 // Starts the emulator on an ephemeral loopback port, drives it with the `openai`,
-// `@anthropic-ai/sdk` and `@google/genai` npm packages (streaming and not, text and a tool
-// call, JSON mode, an error), and exits non-zero on any failure. If the SDKs are missing,
+// `@anthropic-ai/sdk` and `@google/genai` npm packages (Chat Completions and the Responses
+// API; streaming and not, text and a tool call, JSON mode, reasoning, an error), and exits
+// non-zero on any failure. If the SDKs are missing,
 // it fails with the command that installs them.
 
 import { existsSync } from 'node:fs';
@@ -30,6 +31,7 @@ for (const pkg of ['openai', '@anthropic-ai/sdk', '@google/genai']) {
 const { startEmulator } = await import('./lib/emulator.mjs');
 const suites = [
   (await import('./openai.mjs')).default,
+  (await import('./responses.mjs')).default,
   (await import('./anthropic.mjs')).default,
   (await import('./gemini.mjs')).default,
 ];

@@ -69,10 +69,7 @@ protected:
         cfg.available = true;
         cfg.capabilities = {"streaming", "system_prompt"};
         cfg.models = std::move(models);
-        cfg.timeouts.connect = 2s;
-        cfg.timeouts.first_byte = 300ms;
-        cfg.timeouts.idle = 300ms;
-        cfg.timeouts.total = 10s;
+        cfg.timeouts = timeouts_;
         return pv::make_provider(ctx_.get_executor(), cfg);
     }
 
@@ -108,7 +105,8 @@ protected:
     }
 
     phase_call_result call(const std::vector<candidate>& candidates, const failover_callbacks& cb = {},
-                           std::optional<failover_options> opts = std::nullopt)
+                           std::optional<failover_options> opts = std::nullopt,
+                           ep::engine::failover_call_options call_opts = {})
     {
         failover_executor exec(opts ? *opts : options());
         pv::chat_request req;
@@ -116,7 +114,7 @@ protected:
         req.max_tokens = 200;
         std::optional<phase_call_result> out;
         std::exception_ptr error;
-        auto aw = exec.call_with_failover(candidates, req, cb);
+        auto aw = exec.call_with_failover(candidates, req, cb, call_opts);
         asio::co_spawn(ctx_, std::move(aw), [&](std::exception_ptr e, phase_call_result r) {
             error = e;
             out = std::move(r);
@@ -149,6 +147,29 @@ protected:
         return r.response.text;
     }
 
+    /// Rebuilds both providers with other limits (the scenarios below scale failoverbench's
+    /// seconds down to milliseconds).
+    void remake(const pv::timeout_config& t)
+    {
+        timeouts_ = t;
+        openai_ = make("openai", "openai", emulator_->openai_base_url(),
+                       {model("o-small", 8000), model("o-large", 1000000)});
+        anthropic_ = make("anthropic", "anthropic", emulator_->anthropic_base_url(),
+                          {model("a-small", 8000), model("a-large", 200000)});
+    }
+
+    static pv::timeout_config short_timeouts()
+    {
+        pv::timeout_config t;
+        t.connect = 2s;
+        t.first_byte = 300ms;
+        t.first_token = 0ms;  // off unless a test sets it: first_byte and idle are what is tested
+        t.idle = 300ms;
+        t.total = 10s;
+        return t;
+    }
+
+    pv::timeout_config timeouts_ = short_timeouts();
     asio::io_context ctx_;
     std::unique_ptr<emu::emulator> emulator_;
     std::unique_ptr<pv::provider> openai_;
@@ -358,6 +379,95 @@ TEST_F(failover_emulator, circuit_opens_on_a_failing_model_serves_the_fallback_a
     EXPECT_EQ(probe.model, "o-large");
     EXPECT_EQ(requests_for("o-large").size(), 4u);
     EXPECT_EQ(opts.circuits->find("openai", "o-large")->state(), ep::engine::circuit_state::closed);
+}
+
+// failoverbench S07, scaled: headers at once, the first token only after 20 s (here 3 s); a
+// first-token limit of 15 s (here 400 ms) with idle and first-byte limits that would wait
+// longer. The silent model is left on the named limit, without a same-model retry.
+TEST_F(failover_emulator, s07_late_first_token_falls_over_on_the_first_token_limit)
+{
+    auto t = short_timeouts();
+    t.first_byte = 2s;
+    t.idle = 2s;
+    t.first_token = 400ms;
+    remake(t);
+    fault("first-token:3000", "o-large");
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = call({cand(*openai_, "o-large"), cand(*anthropic_, "a-large")});
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(r.ok()) << r.diag.to_string();
+    EXPECT_EQ(r.provider, "anthropic");
+    ASSERT_EQ(r.attempts.size(), 2u);
+    EXPECT_EQ(r.attempts[0].ec, pv::provider_errc::first_token_timeout) << r.attempts[0].describe();
+    EXPECT_NE(r.attempts[0].diag.message.find("first-token"), std::string::npos) << r.attempts[0].diag.message;
+    EXPECT_EQ(r.attempts[0].decision, "fall back");
+    EXPECT_GE(elapsed, 350ms);
+    EXPECT_LT(elapsed, 1900ms) << "fell over on the first-token limit, not on idle (2 s) or the answer (3 s)";
+}
+
+// failoverbench S09, scaled: the stream stalls after some tokens, stays silent, then closes.
+// Without a deadline: one same-model retry at most, then the next candidate.
+TEST_F(failover_emulator, s09_stall_then_close_retries_the_same_model_once_then_falls_back)
+{
+    fault("stall:6,for=3000", "o-large");
+    const auto r = call({cand(*openai_, "o-large"), cand(*anthropic_, "a-large")});
+    ASSERT_TRUE(r.ok()) << r.diag.to_string();
+    EXPECT_EQ(r.provider, "anthropic");
+    ASSERT_EQ(r.attempts.size(), 3u);
+    EXPECT_EQ(r.attempts[0].model, "o-large");
+    EXPECT_EQ(r.attempts[0].ec, pv::provider_errc::idle_timeout) << r.attempts[0].describe();
+    EXPECT_EQ(r.attempts[0].decision, "retry");
+    EXPECT_EQ(r.attempts[1].model, "o-large");
+    EXPECT_EQ(r.attempts[1].decision, "fall back");
+    EXPECT_GT(r.attempts[0].discarded_chars, 0u) << "the partial output of a stall is thrown away";
+}
+
+// S09 against a phase deadline (failoverbench: idle 30 s, limit 45 s; here 600 ms and 1 s): a
+// second stall on the same model would leave no time for the next candidate, so the
+// fallback is tried at once and the phase ends well inside its deadline.
+TEST_F(failover_emulator, s09_stall_falls_back_at_once_when_a_retry_would_not_fit_the_deadline)
+{
+    auto t = short_timeouts();
+    t.idle = 600ms;
+    remake(t);
+    fault("stall:6,for=5000", "o-large");
+    ep::engine::failover_call_options call_opts;
+    const auto start = std::chrono::steady_clock::now();
+    call_opts.deadline = start + 1s;
+    const auto r = call({cand(*openai_, "o-large"), cand(*anthropic_, "a-large")}, {}, std::nullopt, call_opts);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(r.ok()) << r.diag.to_string() << " after " << r.attempts.size() << " attempts";
+    EXPECT_EQ(r.provider, "anthropic");
+    ASSERT_EQ(r.attempts.size(), 2u);
+    EXPECT_EQ(r.attempts[0].ec, pv::provider_errc::idle_timeout) << r.attempts[0].describe();
+    EXPECT_EQ(r.attempts[0].decision, "fall back");
+    EXPECT_NE(r.attempts[0].reason.find("deadline"), std::string::npos) << r.attempts[0].reason;
+    EXPECT_LT(elapsed, 1s);
+}
+
+// failoverbench S13: a content-filter refusal. By default the phase fails with the refusal
+// and no other provider is asked; with on_content_filter: fallback the next candidate answers
+// and the attempt says it was routed around.
+TEST_F(failover_emulator, s13_content_filter_fails_by_default_and_falls_back_only_when_asked)
+{
+    fault("content-filter", "o-large");
+    const std::vector<candidate> cands = {cand(*openai_, "o-large"), cand(*anthropic_, "a-large")};
+    const auto refused = call(cands);
+    EXPECT_FALSE(refused.ok());
+    EXPECT_EQ(refused.ec, pv::provider_errc::content_filter) << refused.diag.to_string();
+    ASSERT_EQ(refused.attempts.size(), 1u);
+    EXPECT_EQ(refused.attempts[0].decision, "stop");
+    EXPECT_NE(refused.attempts[0].reason.find("on_content_filter: fail"), std::string::npos);
+    EXPECT_TRUE(requests_for("a-large").empty()) << "a refusal is not routed around silently";
+
+    ep::engine::failover_call_options call_opts;
+    call_opts.on_content_filter = ep::engine::content_filter_action::fallback;
+    const auto routed = call(cands, {}, std::nullopt, call_opts);
+    ASSERT_TRUE(routed.ok()) << routed.diag.to_string();
+    EXPECT_EQ(routed.provider, "anthropic");
+    ASSERT_EQ(routed.attempts.size(), 2u);
+    EXPECT_EQ(routed.attempts[0].ec, pv::provider_errc::content_filter);
+    EXPECT_NE(routed.attempts[0].reason.find("routed around"), std::string::npos) << routed.attempts[0].reason;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// Each HTTP adapter (OpenAI, Anthropic, Gemini) through the REAL transport against the
-// emulator: text, tool calls, usage, every scripted fault kind mapped to the right error code,
-// and TLS accepted with the emulator's CA and refused with another one.
+// Each HTTP adapter (OpenAI Chat, OpenAI Responses, Anthropic, Gemini) through the REAL
+// transport against the emulator: text, tool calls, usage, structured output, reasoning kept
+// across a tool conversation (the emulator refuses a follow-up that drops it), prompt
+// caching, every scripted fault kind mapped to the right error code, and TLS accepted with the
+// emulator's CA and refused with another one.
 #include <ep/emulator/emulator.hpp>
 #include <ep/providers/error.hpp>
 #include <ep/providers/factory.hpp>
@@ -230,6 +232,39 @@ TEST_P(providers_emulator, every_fault_kind_maps_to_its_error_code)
     }
 }
 
+// failoverbench S07 (first token after a long wait, headers at once) and S09 (a stall after
+// some tokens, then a close): each is reported as what it is, quickly.
+TEST_P(providers_emulator, first_token_and_stall_then_close_faults)
+{
+    auto cfg = config(*emulator_);
+    cfg.timeouts.first_byte = 5s;
+    cfg.timeouts.idle = 5s;
+    cfg.timeouts.first_token = 300ms;
+    fault("first-token:3000");
+    auto start = std::chrono::steady_clock::now();
+    auto r = call(cfg, request());
+    EXPECT_EQ(r.status.ec, make_error_code(pv::provider_errc::first_token_timeout)) << r.status.diag.to_string();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+
+    emulator_->reset();
+    fault("first-token:200");  // within the limit: a normal answer
+    cfg.timeouts.first_token = 2s;
+    r = call(cfg, request());
+    EXPECT_TRUE(r.status.ok()) << r.status.diag.to_string();
+
+    emulator_->reset();
+    fault("stall:4,for=600");
+    cfg.timeouts.idle = 200ms;  // shorter than the stall: the idle timeout says so
+    r = call(cfg, request());
+    EXPECT_EQ(r.status.ec, make_error_code(pv::provider_errc::idle_timeout)) << r.status.diag.to_string();
+
+    emulator_->reset();
+    fault("stall:4,for=300");
+    cfg.timeouts.idle = 5s;  // longer than the stall: then the close cuts the stream
+    r = call(cfg, request());
+    EXPECT_EQ(r.status.ec, make_error_code(pv::provider_errc::stream_truncated)) << r.status.diag.to_string();
+}
+
 TEST_P(providers_emulator, missing_terminal_marker)
 {
     fault("no-terminal");
@@ -320,8 +355,93 @@ TEST_P(providers_emulator, tls_is_accepted_with_the_emulators_ca_and_refused_wit
     std::filesystem::remove_all(dir, ec);
 }
 
+TEST_P(providers_emulator, structured_output_is_asked_natively_and_fits_the_schema)
+{
+    auto req = request();
+    const nlohmann::json schema = {{"type", "object"},
+                                   {"properties", {{"title", {{"type", "string"}}}, {"steps", {{"type", "integer"}}}}},
+                                   {"required", {"title", "steps"}},
+                                   {"additionalProperties", false}};
+    req.json_mode = pv::json_output{schema, "plan"};
+    const auto r = call(req);
+    ASSERT_TRUE(r.status.ok()) << r.status.diag.to_string();
+    const auto value = nlohmann::json::parse(r.response.text, nullptr, false);
+    ASSERT_TRUE(value.is_object()) << r.response.text;
+    EXPECT_TRUE(value["title"].is_string());
+    EXPECT_TRUE(value["steps"].is_number_integer());
+    // The request carried the protocol's native field, not only an instruction.
+    const std::string body = protocol_requests().back().body;
+    const char* native = std::string(proto_.type) == "anthropic" ? "\"output_config\""
+                         : std::string(proto_.type) == "gemini"  ? "\"responseJsonSchema\""
+                         : std::string(proto_.type) == "openai"  ? "\"json_schema\""
+                                                                 : "\"format\"";
+    EXPECT_NE(body.find(native), std::string::npos) << body;
+}
+
+TEST_P(providers_emulator, reasoning_is_kept_across_a_tool_conversation)
+{
+    auto req = request();
+    req.reasoning = pv::reasoning_effort::high;
+    pv::tool_spec tool{"get_weather", "Current weather",
+                       {{"type", "object"}, {"required", {"city"}}, {"properties", {{"city", {{"type", "string"}}}}}}};
+    req.tools = {tool};
+    req.messages = {pv::message::user_text("What is the weather in Oslo?")};
+    const auto first = call(req);
+    ASSERT_TRUE(first.status.ok()) << first.status.diag.to_string();
+    ASSERT_EQ(first.response.tool_calls.size(), 1u);
+    EXPECT_EQ(first.response.text.find("reasoning"), std::string::npos) << "reasoning is never answer text";
+    if (std::string(proto_.type) != "anthropic")  // Anthropic counts thinking inside output_tokens
+    {
+        EXPECT_EQ(first.response.totals.reasoning_tokens, 256);
+    }
+    EXPECT_GE(first.response.totals.output_tokens, first.response.totals.reasoning_tokens);
+
+    // The follow-up carries the assistant turn as received (thinking blocks, signatures).
+    req.messages.push_back(first.response.to_message());
+    req.messages.push_back(pv::message{
+        pv::role::tool, {pv::tool_result{first.response.tool_calls[0].id, "get_weather", "-3C, snow", false}}});
+    const auto second = call(req);
+    ASSERT_TRUE(second.status.ok()) << second.status.diag.to_string();
+    EXPECT_NE(second.response.text.find("-3C"), std::string::npos) << second.response.text;
+
+    // Dropping what the provider needs back is refused (the emulator checks, as they do).
+    auto stripped = req;
+    auto& turn = stripped.messages[1].parts;
+    std::erase_if(turn, [](const pv::content_part& p) { return std::holds_alternative<pv::thinking_part>(p); });
+    for (auto& p : turn)
+        if (auto* c = std::get_if<pv::tool_call>(&p))
+            c->signature.clear();
+    if (std::string(proto_.type) != "openai")  // Chat Completions has nothing to keep
+    {
+        const auto refused = call(stripped);
+        EXPECT_EQ(refused.status.ec, make_error_code(pv::provider_errc::invalid_request))
+            << refused.status.diag.to_string();
+    }
+}
+
+TEST_F(anthropic_emulator, a_long_system_prompt_is_cached_and_read_back)
+{
+    auto req = request();
+    req.system = std::string(8000, 'x');
+    const auto first = call(req);
+    ASSERT_TRUE(first.status.ok()) << first.status.diag.to_string();
+    EXPECT_GT(first.response.totals.cache_creation_input_tokens, 1000);
+    EXPECT_EQ(first.response.totals.cached_input_tokens, 0);
+    const auto second = call(req);
+    EXPECT_EQ(second.response.totals.cached_input_tokens, first.response.totals.cache_creation_input_tokens);
+    EXPECT_EQ(second.response.totals.cache_creation_input_tokens, 0);
+    EXPECT_EQ(second.response.totals.input_tokens, first.response.totals.input_tokens) << "cached tokens are input";
+    EXPECT_NE(protocol_requests().back().body.find("\"cache_control\""), std::string::npos);
+
+    req.cache.enabled = false;
+    const auto off = call(req);
+    EXPECT_EQ(off.response.totals.cached_input_tokens, 0);
+    EXPECT_EQ(protocol_requests().back().body.find("cache_control"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(adapters, providers_emulator,
                          ::testing::Values(protocol{"openai", &emu::emulator::openai_base_url},
+                                           protocol{"openai_responses", &emu::emulator::openai_base_url},
                                            protocol{"anthropic", &emu::emulator::anthropic_base_url},
                                            protocol{"gemini", &emu::emulator::gemini_base_url}),
                          protocol_name);

@@ -10,6 +10,7 @@
 #include <ep/runtime/runtime.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -242,6 +243,165 @@ TEST_F(runtime_test, without_a_retry_block_the_default_retries_the_failed_call)
     EXPECT_EQ(emu_->stats().requests, 2u);
     EXPECT_NE(log_text_.str().find("retrying openai/gpt-4.1 after 500"), std::string::npos)
         << "the retry is logged through the runtime's logger: " << log_text_.str();
+    emu_->stop();
+}
+
+// Request features end to end: `reasoning:`, `cache:` and a JSON `output:` schema written in
+// the workflow reach each provider's wire format (the emulator keeps every request body).
+std::string features_yaml(const std::string& preference, const std::string& phase_keys,
+                          const std::string& extra = "")
+{
+    return "name: features\n" + extra +
+           "personas:\n"
+           "  solo: {provider_preferences: [" + preference + "], system: \"You answer in JSON.\"}\n"
+           "phases:\n"
+           "  only:\n"
+           "    persona: solo\n"
+           "    prompt: hi\n"
+           "    output: {format: json, schema: {type: object, properties: {a: {type: string}}, required: [a]}}\n" +
+           phase_keys;
+}
+
+class request_features_e2e : public runtime_test
+{
+protected:
+    /// Runs the one-phase workflow and returns the body of its one provider request.
+    nlohmann::json body_of(const std::string& yaml)
+    {
+        start_emulator();
+        runtime rt(ctx.get_executor(), config(emulated()));
+        auto out = run_text(rt, yaml);
+        EXPECT_TRUE(out) << out.error().message << "\n" << out.error().details.str();
+        if (out)
+        {
+            EXPECT_EQ(out->status, ps::run_status::completed) << out->error;
+        }
+        std::vector<emulator::request_record> calls;
+        for (auto& r : emu_->requests())
+            if (r.protocol != "admin" && r.protocol != "probe")
+                calls.push_back(r);
+        emu_->stop();
+        EXPECT_EQ(calls.size(), 1u);
+        return calls.empty() ? nlohmann::json{} : nlohmann::json::parse(calls.front().body);
+    }
+};
+
+TEST_F(request_features_e2e, openai_chat_gets_reasoning_effort_and_a_json_schema)
+{
+    auto body = body_of(features_yaml("openai/gpt-6.2-sol", "    reasoning: {effort: high}\n"));
+    EXPECT_EQ(body.value("reasoning_effort", ""), "high") << body.dump();
+    ASSERT_TRUE(body.contains("response_format")) << body.dump();
+    EXPECT_EQ(body["response_format"]["type"], "json_schema");
+    EXPECT_EQ(body["response_format"]["json_schema"]["schema"]["required"][0], "a");
+}
+
+TEST_F(request_features_e2e, openai_responses_gets_reasoning_and_text_format)
+{
+    auto body = body_of(features_yaml("resp/gpt-6.2-sol", "    reasoning: {effort: low}\n",
+                                      "providers:\n"
+                                      "  resp:\n"
+                                      "    type: openai_responses\n"
+                                      "    base_url_env: EP_OPENAI_BASE_URL\n"
+                                      "    base_url: http://127.0.0.1:1/v1\n"
+                                      "    auth: none\n"
+                                      "    capabilities: [streaming, system_prompt, json_mode]\n"
+                                      "    models: [{id: gpt-6.2-sol}]\n"));
+    ASSERT_TRUE(body.contains("reasoning")) << body.dump();
+    EXPECT_EQ(body["reasoning"]["effort"], "low");
+    EXPECT_EQ(body["text"]["format"]["type"], "json_schema") << body.dump();
+}
+
+TEST_F(request_features_e2e, anthropic_gets_adaptive_thinking_effort_cache_control_and_output_config)
+{
+    // The persona asks for reasoning and caching; the phase says nothing, so the persona's win.
+    auto yaml = features_yaml("anthropic/claude-sonnet-5-5", "");
+    const std::string persona = "  solo: {provider_preferences: [anthropic/claude-sonnet-5-5], system: \"You answer in JSON.\"}\n";
+    yaml.replace(yaml.find(persona), persona.size(),
+                 "  solo: {provider_preferences: [anthropic/claude-sonnet-5-5], system: \"You answer in JSON.\",\n"
+                 "         reasoning: {effort: medium}, cache: true}\n");
+    auto body = body_of(yaml);
+    EXPECT_EQ(body["thinking"]["type"], "adaptive") << body.dump();
+    EXPECT_EQ(body["output_config"]["effort"], "medium") << body.dump();
+    EXPECT_EQ(body["output_config"]["format"]["type"], "json_schema") << body.dump();
+    // `cache: true` marks even this short system prompt.
+    ASSERT_TRUE(body["system"].is_array()) << body.dump();
+    EXPECT_EQ(body["system"][0]["cache_control"]["type"], "ephemeral") << body.dump();
+}
+
+TEST_F(request_features_e2e, anthropic_cache_false_sends_no_breakpoint_and_no_reasoning_sends_no_thinking)
+{
+    std::string long_system(6000, 'x');
+    auto yaml = features_yaml("anthropic/claude-sonnet-5-5", "    cache: false\n");
+    const std::string from = "system: \"You answer in JSON.\"";
+    yaml.replace(yaml.find(from), from.size(), "system: \"" + long_system + "\"");
+    auto body = body_of(yaml);
+    EXPECT_FALSE(body.contains("thinking")) << "no reasoning key, no thinking";
+    EXPECT_EQ(body.dump().find("cache_control"), std::string::npos) << "cache: false";
+}
+
+// A `context:` block is a cache breakpoint of its own (marked whatever its size with
+// `cache: true`); the prompt after it is not.
+TEST_F(request_features_e2e, anthropic_marks_the_context_block_not_the_prompt)
+{
+    start_emulator();
+    runtime rt(ctx.get_executor(), config(emulated()));
+    auto out = run_text(rt,
+                        "name: ctx\n"
+                        "personas:\n"
+                        "  solo: {provider_preferences: [anthropic/claude-sonnet-5-5]}\n"
+                        "phases:\n"
+                        "  a: {persona: solo, prompt: \"Write a design.\"}\n"
+                        "  b: {persona: solo, needs: [a], context: {phases: [a]}, cache: true, prompt: review it}\n");
+    ASSERT_TRUE(out) << out.error().message << "\n" << out.error().details.str();
+    ASSERT_EQ(out->status, ps::run_status::completed) << out->error;
+    std::vector<nlohmann::json> bodies;
+    for (auto& r : emu_->requests())
+        if (r.protocol == "anthropic")
+            bodies.push_back(nlohmann::json::parse(r.body));
+    emu_->stop();
+    ASSERT_EQ(bodies.size(), 2u);
+    const auto& user = bodies[1]["messages"].back();
+    ASSERT_TRUE(user["content"].is_array()) << user.dump();
+    ASSERT_EQ(user["content"].size(), 2u) << user.dump();
+    const std::string context_text = user["content"][0].value("text", "");
+    EXPECT_NE(context_text.find("Output of phase 'a'"), std::string::npos);
+    EXPECT_EQ(user["content"][0]["cache_control"]["type"], "ephemeral") << user.dump();
+    EXPECT_FALSE(user["content"][1].contains("cache_control")) << "the prompt itself is not a breakpoint";
+    EXPECT_EQ(user["content"][1].value("text", ""), "review it");
+}
+
+TEST_F(request_features_e2e, gemini_gets_a_thinking_level_and_a_response_schema)
+{
+    auto body = body_of(features_yaml("gemini/gemini-4-neon", "    reasoning: {effort: high}\n"));
+    const auto& gen = body["generationConfig"];
+    ASSERT_TRUE(gen.contains("thinkingConfig")) << body.dump();
+    EXPECT_EQ(gen["thinkingConfig"].value("thinkingLevel", ""), "high") << body.dump();
+    EXPECT_EQ(gen["responseMimeType"], "application/json");
+    EXPECT_EQ(gen["responseJsonSchema"]["required"][0], "a") << body.dump();
+}
+
+// A phase's `first_token_timeout:` bounds each of its calls: the emulator sends the headers at
+// once and the first token only after 3 s; the phase's 300 ms limit ends every attempt long
+// before (the provider's own first_token limit is 30 s), and the phase fails saying why.
+TEST_F(runtime_test, a_phase_first_token_timeout_ends_a_call_without_content)
+{
+    start_emulator();
+    emu_->add_fault({*emulator::parse_fault_spec("first-token:3000"), {}, {}, {}});
+    runtime rt(ctx.get_executor(), config(emulated()));
+    prepare_options popts;
+    popts.config = "D";
+    const auto start = std::chrono::steady_clock::now();
+    auto out = run_text(rt,
+                        "name: ft\n"
+                        "personas:\n"
+                        "  solo: {provider_preferences: [openai/gpt-4.1]}\n"
+                        "phases:\n"
+                        "  only: {persona: solo, prompt: hi, first_token_timeout: 300ms, retry: {max_attempts: 2}}\n",
+                        popts);
+    ASSERT_TRUE(out) << out.error().message << "\n" << out.error().details.str();
+    EXPECT_EQ(out->status, ps::run_status::failed);
+    EXPECT_NE(out->error.find("first-token"), std::string::npos) << out->error;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the provider's 30 s limit did not apply";
     emu_->stop();
 }
 

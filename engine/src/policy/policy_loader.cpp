@@ -9,6 +9,7 @@
 #include <ep/engine/error.hpp>
 #include <ep/engine/policy.hpp>
 #include <ep/engine/workflow.hpp>
+#include <ep/providers/options.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -26,33 +27,6 @@ std::shared_ptr<yaml_document> load_checked(const std::filesystem::path& path, s
     if (doc)
         detail::validate_against_schema(*doc, schema, diag);
     return doc;
-}
-
-std::optional<std::string> find_on_path(const std::string& program, const ep::environment& env)
-{
-    if (program.find('/') != std::string::npos)
-    {
-        std::error_code ec;
-        if (std::filesystem::exists(program, ec))
-            return program;
-        return std::nullopt;
-    }
-    auto path = env.get("PATH");
-    if (!path)
-        return std::nullopt;
-    std::size_t start = 0;
-    while (start <= path->size())
-    {
-        std::size_t end = path->find(':', start);
-        if (end == std::string::npos)
-            end = path->size();
-        std::filesystem::path candidate = std::filesystem::path(path->substr(start, end - start)) / program;
-        std::error_code ec;
-        if (end > start && std::filesystem::is_regular_file(candidate, ec))
-            return candidate.string();
-        start = end + 1;
-    }
-    return std::nullopt;
 }
 
 std::filesystem::path mix_path(const policy_options& options)
@@ -176,7 +150,8 @@ void finish_providers(policy& pol, const std::map<std::string, detail::provider_
     {
         const auto& extra = extras.at(name);
         if (p.type.empty())
-            diag.add(extra.where, "provider '" + name + "' has no type (openai, anthropic, gemini, claude_agent)");
+            diag.add(extra.where, "provider '" + name + "' has no type (" +
+                                     detail::join(ep::providers::known_provider_types()) + ")");
         else if (p.type != "claude_agent" && p.base_url.empty())
             diag.add(extra.where, "provider '" + name + "' has no base_url");
         if (p.models.empty())
@@ -186,14 +161,11 @@ void finish_providers(policy& pol, const std::map<std::string, detail::provider_
             resolve_provider_environment(p, env, extra.key_required);
             continue;
         }
-        std::optional<std::string> cli;
-        if (!extra.cli_env.empty())
-            cli = env.get(extra.cli_env);
-        if (!cli)
-            cli = find_on_path(p.cli_path.empty() ? "claude" : p.cli_path, env);
-        p.available = cli.has_value();
-        if (cli)
-            p.cli_path = *cli;
+        // The adapter runs what this finds (the same lookup, the same environment).
+        const auto cli = ep::providers::locate_claude_cli(p, env);
+        p.available = !cli.path.empty();
+        if (p.available)
+            p.cli_path = cli.path;
     }
 }
 
@@ -214,7 +186,7 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
     }
     if (auto caps = load_checked(options.workflows_dir / "capabilities.yaml", "capabilities", diag))
     {
-        detail::read_providers(*caps, "providers", pol.providers, extras, pol.limits);
+        detail::read_providers(*caps, "providers", pol.providers, extras, pol.limits, diag);
         docs.push_back(caps);
     }
     const auto personas_path = options.personas_file.value_or(options.workflows_dir / "personas.yaml");
@@ -226,7 +198,7 @@ boost::system::result<policy> load_policy(const policy_options& options, const e
     if (options.workflow && options.workflow->document)
     {
         const auto& wf = *options.workflow->document;
-        detail::read_providers(wf, "providers", pol.providers, extras, pol.limits);
+        detail::read_providers(wf, "providers", pol.providers, extras, pol.limits, diag);
         detail::read_personas(wf, "personas", pol.personas);
     }
 

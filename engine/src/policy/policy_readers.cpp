@@ -3,6 +3,8 @@
 
 #include "workflow/request_features.hpp"
 
+#include <ep/providers/options.hpp>
+
 #include <algorithm>
 
 namespace ep::engine::detail {
@@ -107,6 +109,8 @@ void read_timeouts(const json& t, pv::timeout_config& out)
         out.connect = *d;
     if (auto d = get_duration(t, "first_byte"))
         out.first_byte = *d;
+    if (auto d = get_duration(t, "first_token"))
+        out.first_token = *d;
     if (auto d = get_duration(t, "idle"))
         out.idle = *d;
     if (auto d = get_duration(t, "total"))
@@ -125,21 +129,13 @@ void read_provider(const json& v, pv::provider_config& p)
         p.api_key_env = *s;
     if (auto s = get_string(v, "base_url_env"))
         p.base_url_env = *s;
-    if (auto s = get_string(v, "cli"))
-        p.cli_path = *s;
     if (auto s = get_string(v, "ca_file"))
         p.ca_file = *s;
-    if (v.contains("cli_args"))
-        p.cli_extra_args = get_strings(v, "cli_args");
     if (v.contains("capabilities"))
     {
         auto caps = get_strings(v, "capabilities");
         p.capabilities = {caps.begin(), caps.end()};
     }
-    if (auto s = get_string(v, "azure_api_version"))
-        p.azure_api_version = *s;
-    if (auto b = get_bool(v, "use_max_completion_tokens"))
-        p.use_max_completion_tokens = *b;
     if (const json* h = field(v, "extra_headers"); h && h->is_object())
         for (const auto& [k, hv] : h->items())
             if (hv.is_string())
@@ -204,7 +200,7 @@ void read_personas(const yaml_document& doc, const std::string& section, std::ma
 void read_providers(const yaml_document& doc, const std::string& section,
                     std::map<std::string, ep::providers::provider_config>& out,
                     std::map<std::string, provider_extras>& extras,
-                    std::map<std::string, provider_limit_config>& limits)
+                    std::map<std::string, provider_limit_config>& limits, diagnostics& diag)
 {
     const json* providers = field(doc.root, section.c_str());
     if (!providers || !providers->is_object())
@@ -218,8 +214,15 @@ void read_providers(const yaml_document& doc, const std::string& section,
         extra.where = doc.key_at(child_pointer("/" + section, name));
         read_provider(v, p);
         read_limits(v, limits[name]);
-        if (auto s = get_string(v, "cli_env"))
-            extra.cli_env = *s;
+        // The options of the provider's type (cli, cli_env, azure_api_version, …) are the
+        // providers module's to read. An unknown type and a mistyped value are the schema's
+        // to report; an option of another type is reported here.
+        std::vector<std::string> errors;
+        const auto types = pv::known_provider_types();
+        if (std::find(types.begin(), types.end(), p.type) != types.end())
+            pv::parse_type_options(v, p, errors, /*values_checked_by_schema=*/true);
+        for (const auto& e : errors)
+            diag.add(extra.where, "provider '" + name + "': " + e);
         if (auto auth = get_string(v, "auth"))
             extra.key_required = *auth != "none";
     }

@@ -17,7 +17,6 @@ namespace ep::engine::detail {
 /// What capabilities.yaml says about a provider beyond provider_config.
 struct provider_extras
 {
-    std::string cli_env;       // claude_agent: the variable naming its CLI
     bool key_required = true;  // false: `auth: none`
     source_location where;     // the provider's key, for errors
 };
@@ -29,10 +28,12 @@ std::vector<provider_preference> read_preferences(const yaml_document& doc, cons
 void read_personas(const yaml_document& doc, const std::string& section, std::map<std::string, persona_spec>& out);
 
 /// Reads `section` (an object of provider name -> provider) into `out`: fields given replace,
-/// models merge by id (added, or replaced field by field); limits and extras likewise.
+/// models merge by id (added, or replaced field by field); limits and extras likewise. The
+/// options of the provider's type are read by providers::parse_type_options; one given for
+/// another type is reported in `diag`.
 void read_providers(const yaml_document& doc, const std::string& section,
                     std::map<std::string, ep::providers::provider_config>& out,
                     std::map<std::string, provider_extras>& extras,
-                    std::map<std::string, provider_limit_config>& limits);
+                    std::map<std::string, provider_limit_config>& limits, diagnostics& diag);
 
 }  // namespace ep::engine::detail

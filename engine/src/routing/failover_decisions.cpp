@@ -55,4 +55,20 @@ void failover_decisions::deadline_too_close(failure_plan& plan, bool later_candi
     plan.reason = "the phase's timeout would pass before the retry";
 }
 
+void failover_decisions::stall_retry_must_fit(failure_plan& plan, const attempt_record& rec,
+                                              std::chrono::steady_clock::duration remaining,
+                                              bool later_candidates_exist)
+{
+    const bool stalled = rec.ec == providers::provider_errc::idle_timeout ||
+                         rec.ec == providers::provider_errc::stream_truncated;
+    if (plan.action != failure_action::retry_same || !stalled || !later_candidates_exist)
+        return;
+    if (plan.delay + 2 * rec.latency < remaining)
+        return;
+    plan.action = failure_action::next_candidate;
+    plan.delay = {};
+    plan.reason = "the stream stalled; another stall on this model would leave the next candidate no time "
+                  "before the phase's deadline";
+}
+
 }  // namespace ep::engine::detail

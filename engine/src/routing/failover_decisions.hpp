@@ -47,6 +47,13 @@ public:
     /// tried at once, or the call stops when there is none.
     static void deadline_too_close(failure_plan& plan, bool later_candidates_exist);
 
+    /// A same-model retry after a stalled or cut stream (S09) is made only when the time left
+    /// before the phase deadline covers its wait, a retry that stalls as long again and as long
+    /// once more for the next candidate; otherwise the next candidate is tried at once. Other
+    /// plans and failures are left as they are.
+    static void stall_retry_must_fit(failure_plan& plan, const attempt_record& rec,
+                                     std::chrono::steady_clock::duration remaining, bool later_candidates_exist);
+
 private:
     const retry_policy& policy_;
     content_filter_action on_content_filter_;

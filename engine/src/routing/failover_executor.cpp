@@ -244,6 +244,8 @@ failure_plan fail(call_state& st, std::size_t index, circuit_breaker& breaker, a
         detail::failover_decisions::circuit_opened(plan, c);
     if (plan.action == failure_action::retry_same && plan.delay >= st.remaining())
         detail::failover_decisions::deadline_too_close(plan, later);
+    if (st.deadline)
+        detail::failover_decisions::stall_retry_must_fit(plan, rec, st.remaining(), later);
     rec.decision = to_string(plan.action);
     rec.reason = plan.reason;
     if (plan.action == failure_action::retry_same)

@@ -97,7 +97,8 @@ failure_plan plan_after_failure(const retry_policy& policy, boost::system::error
         return move_on(std::to_string(attempts_on_candidate) + " attempts on this candidate");
     if (!phase_budget_left)
         return move_on("retryable");
-    if (later_candidates_exist && (is(ec, provider_errc::first_byte_timeout) || is(ec, provider_errc::connect_timeout)))
+    if (later_candidates_exist && (is(ec, provider_errc::first_byte_timeout) || is(ec, provider_errc::first_token_timeout) ||
+                                   is(ec, provider_errc::connect_timeout)))
         return move_on("a silent provider falls over to the next candidate");
     // A stream that stalled or was cut mid-answer gets one more try on the same model; a second
     // stall would cost another whole idle window, so the next candidate is tried instead.

@@ -54,14 +54,39 @@ retry_policy phase_retry_policy(const retry_policy& base, const std::optional<re
 
 namespace {
 
-// The user message: the `context: phases` outputs, then the rendered prompt.
-std::string user_message(const phase_spec& ph, const render_context& ctx, const std::string& prompt)
+// The user message: the `context: phases` outputs, then the rendered prompt. The context is a
+// block of its own marked as a prompt-cache breakpoint (text_part::cache): a long context
+// repeated by the phases after it is then read from Anthropic's cache instead of paid again.
+pv::message user_message(const phase_spec& ph, const render_context& ctx, const std::string& prompt)
 {
-    std::string user;
+    std::string context;
     for (const auto& c : ph.context.phases)
         if (auto it = ctx.phases.find(c.value); it != ctx.phases.end())
-            user += "Output of phase '" + c.value + "':\n" + it->second.output + "\n\n";
-    return user + prompt;
+            context += "Output of phase '" + c.value + "':\n" + it->second.output + "\n\n";
+    if (context.empty())
+        return pv::message::user_text(prompt);
+    pv::message m;
+    m.who = pv::role::user;
+    m.parts.emplace_back(pv::text_part{std::move(context), /*cache=*/true});
+    m.parts.emplace_back(pv::text_part{prompt});
+    return m;
+}
+
+// `reasoning:` and `cache:` as the providers module takes them (each adapter maps them to its
+// wire format). Unset keys leave the request's defaults: no reasoning control is sent, and
+// system prompts over cache_options::min_chars are cached.
+void apply_request_features(const request_features& features, pv::chat_request& req)
+{
+    if (features.reasoning)
+        req.reasoning = *features.reasoning;
+    if (features.cache)
+    {
+        // `cache: true` marks the system prompt whatever its size (a block under the
+        // provider's minimum is simply not cached); `false` sends no breakpoint at all.
+        req.cache.enabled = *features.cache;
+        if (*features.cache)
+            req.cache.min_chars = 0;
+    }
 }
 
 }  // namespace
@@ -97,11 +122,13 @@ std::optional<phase_failure> build_phase_request(run_state& rs, const instance_r
         if (req.system.empty())
             req.system = it->second.system;
     }
-    req.messages.push_back(pv::message::user_text(user_message(ph, ctx, *prompt)));
+    req.messages.push_back(user_message(ph, ctx, *prompt));
     req.max_tokens = ph.max_tokens ? ph.max_tokens : (persona ? persona->max_tokens : std::nullopt);
     req.temperature = ph.temperature ? ph.temperature : (persona ? persona->temperature : std::nullopt);
     if (ph.output.format == output_format::json)
         req.json_mode = pv::json_output{ph.output.schema, "output"};
+    apply_request_features(resolve_request_features(ph, persona), req);
+    req.first_token_timeout = ph.first_token_timeout;
     req.metadata["persona"] = ph.persona.value;
     req.metadata["phase"] = ph.id;
     req.metadata["run_id"] = rs.run_id;

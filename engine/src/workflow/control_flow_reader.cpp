@@ -45,7 +45,8 @@ void check_gate(const yaml_document& doc, const json& p, const std::string& poin
                 diagnostics& diag)
 {
     for (const char* key : {"persona", "prompt", "system", "model", "output", "context", "retry", "for_each",
-                            "max_tokens", "temperature", "reasoning", "cache", "on_content_filter", "max_parallel"})
+                            "max_tokens", "temperature", "reasoning", "cache", "on_content_filter", "max_parallel",
+                            "first_token_timeout"})
         if (field(p, key))
             diag.add(doc.key_at(pointer + "/" + key),
                      "phase '" + phase.id + "' is an approval gate: it takes no '" + key +

@@ -6,28 +6,6 @@
 
 namespace ep::engine {
 
-std::string_view to_string(reasoning_effort e) noexcept
-{
-    switch (e)
-    {
-    case reasoning_effort::low: return "low";
-    case reasoning_effort::medium: return "medium";
-    case reasoning_effort::high: return "high";
-    }
-    return "medium";
-}
-
-std::optional<reasoning_effort> parse_reasoning_effort(std::string_view text) noexcept
-{
-    if (text == "low")
-        return reasoning_effort::low;
-    if (text == "medium")
-        return reasoning_effort::medium;
-    if (text == "high")
-        return reasoning_effort::high;
-    return std::nullopt;
-}
-
 std::string_view to_string(content_filter_action a) noexcept
 {
     return a == content_filter_action::fallback ? "fallback" : "fail";

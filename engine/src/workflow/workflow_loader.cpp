@@ -116,6 +116,7 @@ private:
             out.max_tokens = static_cast<int>(*n);
         out.temperature = detail::get_number(*d, "temperature");
         out.timeout = detail::get_duration(*d, "timeout");
+        out.first_token_timeout = detail::get_duration(*d, "first_token_timeout");
         out.retry = read_retry(*d);
         const auto features = detail::read_request_features(*d);
         out.reasoning = features.reasoning;
@@ -249,6 +250,9 @@ private:
             phase.timeout = detail::get_duration(p, "timeout");
             if (!phase.timeout)
                 phase.timeout = defaults.timeout;
+            phase.first_token_timeout = detail::get_duration(p, "first_token_timeout");
+            if (!phase.first_token_timeout)
+                phase.first_token_timeout = defaults.first_token_timeout;
             phase.retry = defaults.retry;
             if (auto own = read_retry(p))
                 phase.retry = phase.retry ? phase.retry->overlaid_with(*own) : *own;

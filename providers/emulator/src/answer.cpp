@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ep::emulator::detail {
 
@@ -369,6 +370,33 @@ std::vector<std::string> split_tokens(std::string_view text, std::size_t max_pie
     return out;
 }
 
+std::string thinking_signature(std::string_view thinking)
+{
+    char sig[40];
+    std::snprintf(sig, sizeof sig, "emu-sig-%016llx", static_cast<unsigned long long>(stable_hash(thinking)));
+    return sig;
+}
+
+namespace {
+
+// Reasoning, when asked for: a short deterministic "thought" and a token count that grows
+// with the effort (a budget given as a number counts as that many tokens, up to 512).
+void add_reasoning(answer& a, const chat_call& call)
+{
+    if (!call.reasoning)
+        return;
+    const std::string& effort = *call.reasoning;
+    a.thinking = "[emulated reasoning, effort " + effort + "] The request is about " +
+                 topic_of(call.last_is_tool_result ? call.tool_result_text : call.last_user_text) +
+                 "; answer it directly.";
+    int tokens = effort == "low" || effort == "minimal" ? 16 : effort == "high" || effort == "max" ? 256 : 64;
+    if (!effort.empty() && std::isdigit(static_cast<unsigned char>(effort.front())))
+        tokens = std::clamp(std::atoi(effort.c_str()), 1, 512);
+    a.reasoning_tokens = tokens;
+}
+
+}  // namespace
+
 answer make_answer(const chat_call& call, const std::string& persona)
 {
     answer a;
@@ -376,6 +404,7 @@ answer make_answer(const chat_call& call, const std::string& persona)
     a.seed = stable_hash(call.last_is_tool_result ? call.tool_result_text : call.last_user_text);
     a.input_tokens = estimate_tokens(call.input_chars);
 
+    add_reasoning(a, call);
     bool offer_tools = !call.tools.empty() && !call.tools_disabled && !call.last_is_tool_result;
     if (offer_tools)
     {

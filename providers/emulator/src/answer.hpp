@@ -35,9 +35,17 @@ struct answer
     std::string text;                          ///< empty when tool_call is set
     std::optional<tool_call_answer> tool_call;
     int input_tokens = 0;
-    int output_tokens = 0;
+    int output_tokens = 0;                     ///< of the text or tool call; reasoning_tokens come on top
     std::uint64_t seed = 0;                    ///< hash of the last user message
+    std::string thinking;                      ///< when reasoning was asked for: the "thoughts"
+    int reasoning_tokens = 0;                  ///< their count (more for a higher effort)
+    int cache_read_tokens = 0;                 ///< of input_tokens, read from the prompt cache
+    int cache_creation_tokens = 0;             ///< of input_tokens, written to the prompt cache
 };
+
+/// The signature the emulator gives a thinking text (Anthropic `signature`) or a Gemini
+/// functionCall part (thoughtSignature); it checks them when they come back.
+std::string thinking_signature(std::string_view thinking);
 
 /// The answer to `call` from `persona` via `call.protocol`.
 answer make_answer(const chat_call& call, const std::string& persona);

@@ -1,4 +1,4 @@
-// Anthropic Messages, server side (PROVIDERS.md §3): named events message_start →
+// Anthropic Messages, server side (Anthropic docs: Streaming Messages): named events message_start →
 // content_block_start/delta/stop → message_delta (stop_reason, cumulative usage) →
 // message_stop, with `ping` events; no [DONE].
 
@@ -77,6 +77,10 @@ public:
                     call.json_schema = (*holder)[key].value("schema", json());
                 }
         }
+        parse_thinking(body, call);
+        note_cache_prefix(body, call);
+        if (call.reasoning && !check_thinking_round_trip(body["messages"], error))
+            return false;
         if (call.system.find("JSON") != std::string::npos)
             call.json_mode = true;
         // The classic way often carries the schema too, as the system prompt's last part
@@ -103,10 +107,12 @@ public:
             stop = "refusal";
             text = filtered_prefix(text);
         }
-        int output_tokens = end == ending::content_filter ? estimate_tokens(text.size()) : a.output_tokens;
-        json usage = {{"input_tokens", a.input_tokens},
-                      {"cache_creation_input_tokens", 0},
-                      {"cache_read_input_tokens", 0},
+        // Thinking tokens are output tokens; cached prompt tokens are not input_tokens.
+        int output_tokens =
+            (end == ending::content_filter ? estimate_tokens(text.size()) : a.output_tokens) + a.reasoning_tokens;
+        json usage = {{"input_tokens", a.input_tokens - a.cache_read_tokens - a.cache_creation_tokens},
+                      {"cache_creation_input_tokens", a.cache_creation_tokens},
+                      {"cache_read_input_tokens", a.cache_read_tokens},
                       {"output_tokens", output_tokens},
                       {"service_tier", "standard"}};
         reply r;
@@ -114,6 +120,8 @@ public:
         if (!call.stream)
         {
             json content = json::array();
+            if (!a.thinking.empty())
+                content.push_back({{"type", "thinking"}, {"thinking", a.thinking}, {"signature", thinking_signature(a.thinking)}});
             if (a.tool_call)
                 content.push_back({{"type", "tool_use"},
                                    {"id", "toolu_" + a.tool_call->id},
@@ -146,13 +154,17 @@ public:
                                      {"stop_sequence", nullptr},
                                      {"usage", start_usage}}}},
                                   "message_start")});
+        int index = 0;
+        if (!a.thinking.empty())
+            stream_thinking(r, a.thinking, index++);
         json block = a.tool_call ? json{{"type", "tool_use"},
                                         {"id", "toolu_" + a.tool_call->id},
                                         {"name", a.tool_call->name},
                                         {"input", json::object()}}
                                  : json{{"type", "text"}, {"text", ""}};
-        r.events.push_back(
-            {frame({{"type", "content_block_start"}, {"index", 0}, {"content_block", block}}, "content_block_start")});
+        r.events.push_back({frame({{"type", "content_block_start"}, {"index", index}, {"content_block", block}},
+                                  "content_block_start"),
+                            false, false, true});
         r.events.push_back({ping()});
         auto pieces = content_pieces(a.tool_call ? dump(a.tool_call->arguments) : text);
         if (a.tool_call)
@@ -163,12 +175,12 @@ public:
             json delta = a.tool_call ? json{{"type", "input_json_delta"}, {"partial_json", piece}}
                                      : json{{"type", "text_delta"}, {"text", piece}};
             r.events.push_back(
-                {frame({{"type", "content_block_delta"}, {"index", 0}, {"delta", delta}}, "content_block_delta"),
+                {frame({{"type", "content_block_delta"}, {"index", index}, {"delta", delta}}, "content_block_delta"),
                  true, false});
             if (ping_every_ > 0 && ++n % ping_every_ == 0)
                 r.events.push_back({ping()});
         }
-        r.events.push_back({frame({{"type", "content_block_stop"}, {"index", 0}}, "content_block_stop")});
+        r.events.push_back({frame({{"type", "content_block_stop"}, {"index", index}}, "content_block_stop")});
         r.events.push_back({frame({{"type", "message_delta"},
                                    {"delta", {{"stop_reason", stop}, {"stop_sequence", nullptr}}},
                                    {"usage", {{"output_tokens", output_tokens}}}},
@@ -221,6 +233,110 @@ public:
 
 private:
     static std::string ping() { return "event: ping\ndata: {\"type\": \"ping\"}\n\n"; }
+
+    // thinking {type: enabled, budget_tokens} (older models) or {type: adaptive} with
+    // output_config.effort.
+    static void parse_thinking(const json& body, chat_call& call)
+    {
+        if (!body.contains("thinking") || !body["thinking"].is_object())
+            return;
+        const auto type = body["thinking"].value("type", "");
+        if (type == "enabled")
+            call.reasoning = std::to_string(body["thinking"].value("budget_tokens", 1024));
+        else if (type == "adaptive")
+        {
+            call.reasoning = "high";  // the default effort
+            if (body.contains("output_config") && body["output_config"].is_object())
+                call.reasoning = body["output_config"].value("effort", "high");
+        }
+    }
+
+    // With thinking on, the assistant turn that made a tool call must come back starting with
+    // its thinking block, signature intact, or the API answers 400.
+    static bool check_thinking_round_trip(const json& messages, std::string& error)
+    {
+        for (std::size_t i = messages.size(); i-- > 0;)
+        {
+            const auto& m = messages[i];
+            if (m.value("role", "") != "assistant" || !m["content"].is_array())
+                continue;
+            bool calls_tool = false;
+            for (const auto& b : m["content"])
+                calls_tool |= b.is_object() && b.value("type", "") == "tool_use";
+            if (!calls_tool)
+                return true;
+            const auto& first = m["content"].front();
+            const auto first_type = first.is_object() ? first.value("type", "") : std::string();
+            if (first_type == "redacted_thinking")
+                return true;
+            if (first_type != "thinking")
+                return (error = "messages." + std::to_string(i) +
+                                ".content.0.type: Expected `thinking` or `redacted_thinking`, but found `" +
+                                first_type + "`. When `thinking` is enabled, a final `assistant` message must start "
+                                             "with a thinking block.",
+                        false);
+            if (first.value("signature", "") != thinking_signature(first.value("thinking", "")))
+                return (error = "messages." + std::to_string(i) + ".content.0: Invalid `signature` in `thinking` block",
+                        false);
+            return true;
+        }
+        return true;
+    }
+
+    // Prompt caching: everything up to the last block marked cache_control, in the order the
+    // API caches it (tools, system, messages).
+    static void note_cache_prefix(const json& body, chat_call& call)
+    {
+        std::string prefix;
+        std::size_t marked = 0;
+        auto take = [&](const json& block) {
+            prefix += block.is_string() ? block.get<std::string>() : dump(block);
+            if (block.is_object() && block.contains("cache_control"))
+                marked = prefix.size();
+        };
+        for (const char* key : {"tools", "system"})
+            if (body.contains(key))
+            {
+                if (body[key].is_array())
+                    for (const auto& b : body[key])
+                        take(b);
+                else
+                    take(body[key]);
+            }
+        for (const auto& m : body["messages"])
+        {
+            prefix += m.value("role", "");
+            if (m["content"].is_array())
+                for (const auto& b : m["content"])
+                    take(b);
+            else
+                take(m["content"]);
+        }
+        if (marked == 0)
+            return;
+        call.cached_prefix_chars = marked;
+        call.cached_prefix_hash = stable_hash(std::string_view(prefix).substr(0, marked));
+    }
+
+    void stream_thinking(reply& r, const std::string& thinking, int index) const
+    {
+        r.events.push_back({frame({{"type", "content_block_start"},
+                                   {"index", index},
+                                   {"content_block", {{"type", "thinking"}, {"thinking", ""}}}},
+                                  "content_block_start"),
+                            false, false, true});
+        for (const auto& piece : content_pieces(thinking))
+            r.events.push_back({frame({{"type", "content_block_delta"},
+                                       {"index", index},
+                                       {"delta", {{"type", "thinking_delta"}, {"thinking", piece}}}},
+                                      "content_block_delta"),
+                                true, false});
+        r.events.push_back({frame({{"type", "content_block_delta"},
+                                   {"index", index},
+                                   {"delta", {{"type", "signature_delta"}, {"signature", thinking_signature(thinking)}}}},
+                                  "content_block_delta")});
+        r.events.push_back({frame({{"type", "content_block_stop"}, {"index", index}}, "content_block_stop")});
+    }
 
     int ping_every_;
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,17 @@ struct chat_call
 
     bool json_mode = false;
     nlohmann::json json_schema;  ///< null when JSON is asked for without a schema
+
+    /// Thinking asked for (OpenAI reasoning_effort, Responses reasoning.effort, Anthropic
+    /// thinking, Gemini thinkingConfig): the effort or budget as given.
+    std::optional<std::string> reasoning;
+    bool include_encrypted_reasoning = false;  ///< Responses include: reasoning.encrypted_content
+    bool include_thoughts = false;             ///< Gemini thinkingConfig.includeThoughts
+
+    /// Anthropic prompt caching: the characters of the prompt up to its last cache_control
+    /// breakpoint and a hash of them (0 when nothing is marked).
+    std::size_t cached_prefix_chars = 0;
+    std::uint64_t cached_prefix_hash = 0;
 
     std::size_t input_chars = 0;  ///< for usage: ≈ chars / 4 tokens
 };

@@ -30,7 +30,8 @@ server_core::server_core(emulator_config cfg, std::shared_ptr<spdlog::logger> lo
       state(config.max_logged_requests),
       openai(make_openai_protocol()),
       anthropic(make_anthropic_protocol(config.anthropic_ping_every)),
-      gemini(make_gemini_protocol(true))
+      gemini(make_gemini_protocol(true)),
+      responses(make_responses_protocol())
 {
 }
 

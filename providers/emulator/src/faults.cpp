@@ -82,6 +82,7 @@ bool parse_head(std::string_view head, fault_spec& spec, std::string* error)
         {"reset", fault_kind::reset_before_headers},
         {"no-response", fault_kind::no_response},
         {"slow", fault_kind::slow_first_token},
+        {"first-token", fault_kind::late_first_content},
         {"cut", fault_kind::cut_stream},
         {"stall", fault_kind::stall},
         {"malformed", fault_kind::malformed_event},
@@ -100,7 +101,7 @@ bool parse_head(std::string_view head, fault_spec& spec, std::string* error)
             spec.after_events = 1;
         if (number)
         {
-            if (e.kind == fault_kind::slow_first_token)
+            if (e.kind == fault_kind::slow_first_token || e.kind == fault_kind::late_first_content)
                 spec.delay_ms = *number;
             else if (e.kind == fault_kind::cut_stream || e.kind == fault_kind::stall ||
                      e.kind == fault_kind::malformed_event || e.kind == fault_kind::overloaded)
@@ -124,6 +125,7 @@ std::string_view to_string(fault_kind kind) noexcept
     case fault_kind::reset_before_headers: return "reset_before_headers";
     case fault_kind::no_response: return "no_response";
     case fault_kind::slow_first_token: return "slow_first_token";
+    case fault_kind::late_first_content: return "late_first_content";
     case fault_kind::cut_stream: return "cut_stream";
     case fault_kind::stall: return "stall";
     case fault_kind::malformed_event: return "malformed_event";
@@ -145,6 +147,7 @@ std::string fault_spec::to_string() const
     case fault_kind::reset_before_headers: out = "reset"; break;
     case fault_kind::no_response: out = "no-response"; break;
     case fault_kind::slow_first_token: out = "slow:" + std::to_string(delay_ms); break;
+    case fault_kind::late_first_content: out = "first-token:" + std::to_string(delay_ms); break;
     case fault_kind::cut_stream: out = "cut:" + std::to_string(after_events); break;
     case fault_kind::stall: out = "stall:" + std::to_string(after_events); break;
     case fault_kind::malformed_event: out = "malformed:" + std::to_string(after_events); break;
@@ -153,6 +156,8 @@ std::string fault_spec::to_string() const
     case fault_kind::content_filter: out = "content-filter"; break;
     case fault_kind::overloaded: out = "overloaded:" + std::to_string(after_events); break;
     }
+    if (stall_ms)
+        out += ",for=" + std::to_string(*stall_ms);
     if (retry_after_s)
         out += ",retry-after=" + std::to_string(*retry_after_s);
     if (retry_after_ms)
@@ -190,6 +195,8 @@ std::optional<fault_spec> parse_fault_spec(std::string_view text, std::string* e
             spec.retry_after_ms = *value;
         else if (key == "times")
             spec.times = *value;
+        else if (key == "for" && spec.kind == fault_kind::stall)
+            spec.stall_ms = *value;
         else
         {
             fail(error, "unknown fault option '" + std::string(key) + "' for this fault");

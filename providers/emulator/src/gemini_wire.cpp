@@ -1,4 +1,5 @@
-// Gemini generateContent / streamGenerateContent?alt=sse, server side (PROVIDERS.md §4):
+// Gemini generateContent / streamGenerateContent?alt=sse, server side (Gemini API
+// reference: models.streamGenerateContent):
 // data-only events, each a partial GenerateContentResponse carrying only the new text,
 // usageMetadata on every chunk, finishReason on the last, whole functionCall parts.
 
@@ -85,6 +86,8 @@ public:
                     call.tools_disabled = true;
         if (auto* gc = field(body, "generationConfig", "generation_config"))
         {
+            if (auto* tc = field(*gc, "thinkingConfig", "thinking_config"); tc && tc->is_object())
+                parse_thinking(*tc, call);
             auto* mime = field(*gc, "responseMimeType", "response_mime_type");
             if (mime && mime->is_string() && mime->get<std::string>() == "application/json")
             {
@@ -95,6 +98,8 @@ public:
                     call.json_schema = *s2;
             }
         }
+        if (call.reasoning && !check_signatures(*contents, error))
+            return false;
         return true;
     }
 
@@ -109,6 +114,11 @@ public:
         }
         int candidates_tokens = end == ending::content_filter ? estimate_tokens(text.size()) : a.output_tokens;
         auto chunk = [&](json parts, int so_far, bool last) {
+            json usage = {{"promptTokenCount", a.input_tokens},
+                          {"candidatesTokenCount", so_far},
+                          {"totalTokenCount", a.input_tokens + so_far + a.reasoning_tokens}};
+            if (a.reasoning_tokens > 0)
+                usage["thoughtsTokenCount"] = a.reasoning_tokens;
             json candidate = {{"content", {{"parts", std::move(parts)}, {"role", "model"}}}, {"index", 0}};
             if (last)
             {
@@ -120,25 +130,34 @@ public:
                                       {"blocked", true}}});
             }
             return json{{"candidates", json::array({candidate})},
-                        {"usageMetadata",
-                         {{"promptTokenCount", a.input_tokens},
-                          {"candidatesTokenCount", so_far},
-                          {"totalTokenCount", a.input_tokens + so_far}}},
+                        {"usageMetadata", usage},
                         {"modelVersion", call.model},
                         {"responseId", ids.id}};
         };
         json call_part;
         if (a.tool_call)
+        {
             call_part = {{"functionCall", {{"name", a.tool_call->name}, {"args", a.tool_call->arguments}}}};
+            if (call.reasoning)  // a thinking model signs its calls (Gemini 3)
+                call_part["thoughtSignature"] = call_signature(call_part["functionCall"]);
+        }
+        // Thought summaries come first, marked thought: true (only when asked for).
+        json thought_part;
+        if (!a.thinking.empty() && call.include_thoughts)
+            thought_part = {{"text", a.thinking}, {"thought", true}};
 
         reply r;
         if (!call.stream)
         {
             json parts = a.tool_call ? json::array({call_part}) : json::array({{{"text", text}}});
+            if (!thought_part.is_null())
+                parts.insert(parts.begin(), thought_part);
             r.body = dump(chunk(parts, candidates_tokens, true));
             return r;
         }
         r.sse = true;
+        if (!thought_part.is_null())
+            r.events.push_back({frame(chunk(json::array({thought_part}), 0, false), {}, eol_), true, false});
         if (a.tool_call)
         {
             // Function calls arrive whole, in one chunk, with finishReason STOP.
@@ -203,6 +222,54 @@ public:
     }
 
 private:
+    // thinkingLevel (Gemini 3) or thinkingBudget (2.5; -1 = dynamic, 0 = off).
+    static void parse_thinking(const json& tc, chat_call& call)
+    {
+        if (auto* level = field(tc, "thinkingLevel", "thinking_level"); level && level->is_string())
+            call.reasoning = level->get<std::string>();
+        else if (auto* budget = field(tc, "thinkingBudget", "thinking_budget"); budget && budget->is_number_integer())
+        {
+            if (budget->get<int>() != 0)
+                call.reasoning = budget->get<int>() < 0 ? std::string("medium") : std::to_string(budget->get<int>());
+        }
+        if (auto* inc = field(tc, "includeThoughts", "include_thoughts"); inc && inc->is_boolean())
+            call.include_thoughts = inc->get<bool>();
+    }
+
+    static std::string call_signature(const json& function_call)
+    {
+        return thinking_signature(function_call.value("name", "") + dump(function_call.value("args", json::object())));
+    }
+
+    // Gemini 3: every functionCall part of the current turn (since the last user text) must
+    // come back with the thoughtSignature it was sent with, or the request is refused.
+    static bool check_signatures(const json& contents, std::string& error)
+    {
+        std::size_t turn_start = 0;
+        for (std::size_t i = 0; i < contents.size(); ++i)
+            if (contents[i].value("role", "user") == "user" && !parts_text(contents[i]).empty())
+                turn_start = i + 1;
+        for (std::size_t i = turn_start; i < contents.size(); ++i)
+        {
+            auto* parts = field(contents[i], "parts", "parts");
+            if (!parts || !parts->is_array())
+                continue;
+            for (std::size_t p = 0; p < parts->size(); ++p)
+            {
+                auto* fc = field((*parts)[p], "functionCall", "function_call");
+                if (!fc)
+                    continue;
+                auto* sig = field((*parts)[p], "thoughtSignature", "thought_signature");
+                if (!sig || !sig->is_string() || sig->get<std::string>() != call_signature(*fc))
+                    return (error = "Function call is missing a thought_signature in functionCall parts. This is "
+                                    "required for tools to work correctly (contents[" +
+                                    std::to_string(i) + "].parts[" + std::to_string(p) + "])",
+                            false);
+            }
+        }
+        return true;
+    }
+
     std::string eol_;
 };
 

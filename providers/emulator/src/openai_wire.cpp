@@ -1,4 +1,5 @@
-// OpenAI Chat Completions, server side (PROVIDERS.md §1): data-only SSE of
+// OpenAI Chat Completions, server side (OpenAI API reference: the chat completion chunk
+// object): data-only SSE of
 // chat.completion.chunk objects, role chunk first, finish chunk with `delta:{}`, a usage chunk
 // with `choices: []` when asked, then `data: [DONE]`.
 
@@ -57,6 +58,8 @@ public:
             else if (tc.is_object() && tc.contains("function") && tc["function"].contains("name"))
                 call.forced_tool = tc["function"]["name"].get<std::string>();
         }
+        if (body.contains("reasoning_effort") && body["reasoning_effort"].is_string())
+            call.reasoning = body["reasoning_effort"].get<std::string>();
         if (body.contains("response_format") && body["response_format"].is_object())
         {
             auto type = body["response_format"].value("type", "text");
@@ -82,12 +85,15 @@ public:
             finish = "content_filter";
             text = filtered_prefix(text);
         }
-        int completion_tokens = end == ending::content_filter ? estimate_tokens(text.size()) : a.output_tokens;
+        // Reasoning is not streamed by Chat Completions: only its tokens show, inside
+        // completion_tokens.
+        int completion_tokens =
+            (end == ending::content_filter ? estimate_tokens(text.size()) : a.output_tokens) + a.reasoning_tokens;
         json usage = {{"prompt_tokens", a.input_tokens},
                       {"completion_tokens", completion_tokens},
                       {"total_tokens", a.input_tokens + completion_tokens},
                       {"prompt_tokens_details", {{"cached_tokens", 0}}},
-                      {"completion_tokens_details", {{"reasoning_tokens", 0}}}};
+                      {"completion_tokens_details", {{"reasoning_tokens", a.reasoning_tokens}}}};
         reply r;
         if (!call.stream)
         {

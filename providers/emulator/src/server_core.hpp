@@ -33,6 +33,7 @@ struct server_core
     std::unique_ptr<wire_protocol> openai;
     std::unique_ptr<wire_protocol> anthropic;
     std::unique_ptr<wire_protocol> gemini;
+    std::unique_ptr<wire_protocol> responses;
     std::optional<boost::asio::ssl::context> ssl;  ///< set in TLS mode, before accepting
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> response_counter{0};

@@ -135,6 +135,12 @@ private:
                 co_return co_await method_not_allowed(req, "POST");
             co_return co_await handle_chat(req, *core_->openai, {}, false, true);
         }
+        if (path == "/v1/responses")
+        {
+            if (req.method() != http::verb::post)
+                co_return co_await method_not_allowed(req, "POST");
+            co_return co_await handle_chat(req, *core_->responses, {}, false, true);
+        }
         if (path == "/v1/messages")
         {
             if (req.method() != http::verb::post)
@@ -285,10 +291,15 @@ private:
             if (!co_await sleep(std::chrono::milliseconds(fault.delay_ms)))
                 co_return after::close;
             break;
+        case fault_kind::late_first_content:
+            if (!call.stream && !co_await sleep(std::chrono::milliseconds(fault.delay_ms)))
+                co_return after::close;  // a whole body is its first content
+            break;
         default: break;
         }
 
         auto a = make_answer(call, persona);
+        note_prompt_cache(call, a);
         response_ids ids{proto.id_prefix() + hex_id(a.seed, core_->response_counter++),
                          std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -301,6 +312,22 @@ private:
         if (!sse)  // Gemini without alt=sse: one JSON array, as the real server sends
             co_return co_await write_whole_with_fault(as_json_array(r), fault, req.keep_alive());
         co_return co_await write_stream(r, fault, proto, req.keep_alive());
+    }
+
+    // Anthropic caches prefixes of at least 1,024 tokens: the first request writes the cache,
+    // later ones with the same prefix read it.
+    void note_prompt_cache(const chat_call& call, answer& a)
+    {
+        constexpr int min_cached_tokens = 1024;
+        if (call.cached_prefix_chars == 0)
+            return;
+        const int tokens = std::min(estimate_tokens(call.cached_prefix_chars), a.input_tokens);
+        if (tokens < min_cached_tokens)
+            return;
+        if (core_->state.remember_prefix(call.cached_prefix_hash))
+            a.cache_read_tokens = tokens;
+        else
+            a.cache_creation_tokens = tokens;
     }
 
     static void add_retry_hints(reply& r, const fault_spec& fault, const wire_protocol& proto)
@@ -433,6 +460,7 @@ private:
         }
 
         bool first_content = true;
+        bool held_back = false;
         for (std::size_t i = 0; i <= r.events.size(); ++i)
         {
             if (i == strike)
@@ -440,6 +468,13 @@ private:
                 if (fault.kind == fault_kind::cut_stream)
                 {
                     close_connection();
+                    co_return after::close;
+                }
+                if (fault.kind == fault_kind::stall && fault.stall_ms)
+                {
+                    // Silent for a while, then the connection closes: the stream is cut.
+                    if (co_await sleep(std::chrono::milliseconds(*fault.stall_ms)))
+                        close_connection();
                     co_return after::close;
                 }
                 if (fault.kind == fault_kind::stall)
@@ -459,7 +494,13 @@ private:
             if (i == r.events.size())
                 break;
             const auto& ev = r.events[i];
-            if (ev.content && !core_->config.zero_latency)
+            if ((ev.content || ev.opens_content) && !held_back && fault.kind == fault_kind::late_first_content)
+            {
+                held_back = true;  // everything before the answer's first event went out at once
+                if (!co_await sleep(std::chrono::milliseconds(fault.delay_ms)))
+                    co_return after::close;
+            }
+            else if (ev.content && !core_->config.zero_latency)
             {
                 auto delay = first_content ? core_->config.time_to_first_token : token_interval();
                 if (!co_await sleep(delay))

@@ -143,6 +143,13 @@ void shared_state::reset()
     stats_ = {};
     rules_.clear();
     spec_uses_.clear();
+    cached_prefixes_.clear();
+}
+
+bool shared_state::remember_prefix(std::uint64_t hash)
+{
+    std::lock_guard lock(mutex_);
+    return !cached_prefixes_.insert(hash).second;
 }
 
 }  // namespace ep::emulator::detail

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ public:
     emulator_stats stats() const;
     void reset();
 
+    /// Prompt caching: whether a prompt prefix with this hash was seen before (a cache
+    /// read) or not (a cache write, remembered from now on).
+    bool remember_prefix(std::uint64_t hash);
+
 private:
     struct rule_state
     {
@@ -56,6 +61,7 @@ private:
     emulator_stats stats_;
     std::vector<rule_state> rules_;
     std::map<std::string, int> spec_uses_;
+    std::set<std::uint64_t> cached_prefixes_;
 };
 
 }  // namespace ep::emulator::detail

@@ -22,6 +22,9 @@ struct sse_event
     std::string bytes;
     bool content = false;   ///< carries a token (text or tool-argument piece): paced
     bool terminal = false;  ///< the protocol's end marker (dropped by the no-terminal fault)
+    /// Opens the answer without a token yet (Anthropic content_block_start, Responses
+    /// output_item.added): the first-token fault holds it back with the first content.
+    bool opens_content = false;
 };
 
 struct reply
@@ -81,6 +84,7 @@ std::unique_ptr<wire_protocol> make_openai_protocol();
 std::unique_ptr<wire_protocol> make_anthropic_protocol(int ping_every);
 /// `crlf`: terminate Gemini events with CRLF, as the real server has been seen to.
 std::unique_ptr<wire_protocol> make_gemini_protocol(bool crlf);
+std::unique_ptr<wire_protocol> make_responses_protocol();
 
 /// `data: <json>\n\n` (and the `event:` line when `event` is given).
 std::string frame(const nlohmann::json& data, std::string_view event = {}, std::string_view eol = "\n");

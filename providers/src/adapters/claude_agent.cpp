@@ -2,10 +2,12 @@
 
 #include "adapters/claude_agent.hpp"
 
-#include "sansio/wire.hpp"
+#include "adapters/event_pump.hpp"
+#include "adapters/secrets.hpp"
 
-#include <ep/common/redact.hpp>
+#include <ep/common/env.hpp>
 #include <ep/providers/call_deadline.hpp>
+#include <ep/providers/options.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,7 +25,6 @@
 #include <spdlog/spdlog.h>
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -46,36 +47,16 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t stderr_keep = 8 * 1024;  // the tail of stderr kept for the error message
 
-bool is_executable_file(const std::string& path)
+/// EP's own credentials (EP_OPENAI_API_KEY, EP_SERVE_TOKENS, …) stay out of the child.
+bool is_ep_secret(std::string_view name)
 {
-    struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+    return name.starts_with("EP_") && (name.ends_with("_API_KEY") || name.ends_with("_TOKEN") ||
+                                       name.ends_with("_TOKENS") || name.ends_with("_SECRET"));
 }
 
-/// cfg.cli_path, then EP_CLAUDE_CLI, then `claude` on PATH. Empty with `why` set if none.
-std::string resolve_cli(const provider_config& cfg, std::string& why)
-{
-    std::string configured = cfg.cli_path;
-    if (configured.empty())
-        if (const char* env = std::getenv("EP_CLAUDE_CLI"); env && *env)
-            configured = env;
-    if (!configured.empty())
-    {
-        if (is_executable_file(configured))
-            return configured;
-        why = "the Claude Code CLI '" + configured + "' (EP_CLAUDE_CLI) is not an executable file";
-        return {};
-    }
-    auto found = bp::environment::find_executable("claude");
-    if (!found.empty())
-        return found.string();
-    why = "the Claude Code CLI was not found: install it (npm i -g @anthropic-ai/claude-code) and put "
-          "`claude` on PATH, or set EP_CLAUDE_CLI to its path";
-    return {};
-}
-
-/// The parent's environment minus CLAUDECODE (so a CLI started from inside Claude Code does
-/// not think it is nested; PROVIDERS.md §5.3), with non-essential traffic turned off.
+/// The parent's environment minus CLAUDECODE (the Agent SDK removes it, so that a CLI started
+/// from inside Claude Code does not think it is nested) and EP's secrets, with non-essential
+/// traffic (telemetry, feature flags) turned off.
 std::vector<std::string> child_environment()
 {
     std::vector<std::string> env;
@@ -83,7 +64,7 @@ std::vector<std::string> child_environment()
     {
         std::string_view kv(*e);
         auto name = kv.substr(0, kv.find('='));
-        if (name == "CLAUDECODE" || name == "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC")
+        if (name == "CLAUDECODE" || name == "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC" || is_ep_secret(name))
             continue;
         env.emplace_back(kv);
     }
@@ -136,30 +117,34 @@ asio::awaitable<void> read_stderr(asio::readable_pipe& err, std::string& tail)
     }
 }
 
-struct stdout_outcome
-{
-    error_code ec;                      // decoder error, truncation, or the consumer leaving
-    std::optional<stream_event> finish; // held back until the exit status is known
-};
-
 /// The CLI's silence limits: `first_byte` until its first output, then `idle` between two
-/// reads. When one passes, `kill` ends the child (so every pipe of it closes and nothing
-/// waits on a hung process) and `fired` tells the reader why. Shared with the timer's
-/// handler, which may run after read_stdout has returned (then it does nothing).
+/// reads, and until its first content the first-token deadline when that is nearer. When one
+/// passes, `kill` ends the child (so every pipe of it closes and nothing waits on a hung
+/// process) and `fired` tells the reader why. Shared with the timer's handler, which may run
+/// after read_stdout has returned (then it does nothing).
 struct silence_watchdog
 {
     std::function<void()> kill;  // empty once read_stdout has returned
     bool fired = false;
     bool first = true;  // no output yet: the first-byte limit applies
     std::chrono::milliseconds limit{0};
+    std::optional<std::chrono::steady_clock::time_point> token_deadline;  // until the first content
+    std::chrono::milliseconds token_limit{0};
+    bool token = false;  // the armed deadline is the first-token one
 
     static void arm(const std::shared_ptr<silence_watchdog>& self, asio::steady_timer& timer,
                     const timeout_config& timeouts)
     {
         self->limit = self->first ? timeouts.first_byte : timeouts.idle;
-        if (self->limit.count() <= 0)
+        auto at = std::chrono::steady_clock::time_point::max();
+        if (self->limit.count() > 0)
+            at = std::chrono::steady_clock::now() + self->limit;
+        self->token = self->token_deadline && *self->token_deadline < at;
+        if (self->token)
+            at = *self->token_deadline;
+        if (at == std::chrono::steady_clock::time_point::max())
             return;
-        timer.expires_after(self->limit);
+        timer.expires_at(at);
         timer.async_wait([self](error_code ec) {
             if (ec || !self->kill)
                 return;
@@ -175,12 +160,86 @@ std::string seconds_text(std::chrono::milliseconds d)
     return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
-asio::awaitable<stdout_outcome> read_stdout(asio::readable_pipe& pipe, event_channel& out, diagnostics& diag,
-                                            timeout_config timeouts, std::function<void()> kill)
+/// The CLI's stdout as a byte_source, under the silence watchdog.
+class stdout_source final : public byte_source
+{
+public:
+    stdout_source(asio::readable_pipe& pipe, const timeout_config& timeouts, std::shared_ptr<silence_watchdog> watchdog,
+                  asio::steady_timer& timer)
+        : pipe_(pipe), timeouts_(timeouts), watchdog_(std::move(watchdog)), timer_(timer)
+    {
+    }
+
+    asio::awaitable<error_code> read(std::string& out, diagnostics& diag) override
+    {
+        out.clear();
+        if (co_await is_cancelled())  // arrived between two reads: nothing pending to cancel
+            co_return asio::error::operation_aborted;
+        silence_watchdog::arm(watchdog_, timer_, timeouts_);
+        auto [rec, n] = co_await pipe_.async_read_some(asio::buffer(buf_), use_tuple);
+        timer_.cancel();
+        if (watchdog_->fired && watchdog_->token)
+        {
+            diag.message = "no content from the Claude Code CLI within " + seconds_text(watchdog_->token_limit) +
+                           " (first_token timeout)";
+            co_return provider_errc::first_token_timeout;
+        }
+        if (watchdog_->fired)
+        {
+            const bool first = watchdog_->first;
+            diag.message = std::string(first ? "no output from the Claude Code CLI within "
+                                             : "the Claude Code CLI went silent for ") +
+                           seconds_text(watchdog_->limit) + (first ? " (first_byte timeout)" : " (idle timeout)");
+            co_return first ? provider_errc::first_byte_timeout : provider_errc::idle_timeout;
+        }
+        if (n > 0)
+        {
+            watchdog_->first = false;
+            out.assign(buf_.data(), n);
+            co_return error_code{};  // an error that came with the bytes shows on the next read
+        }
+        if (rec == asio::error::eof)
+            co_return error_code{};
+        if (rec)
+        {
+            if (co_await is_cancelled())
+                co_return asio::error::operation_aborted;
+            diag.message = "reading the CLI's output failed: " + rec.message();
+            co_return provider_errc::cli_failed;
+        }
+        co_return error_code{};
+    }
+
+    void abort() noexcept override
+    {
+        if (watchdog_->kill)
+            watchdog_->kill();
+    }
+    void first_content() noexcept override { watchdog_->token_deadline.reset(); }
+
+private:
+    asio::readable_pipe& pipe_;
+    const timeout_config& timeouts_;
+    std::shared_ptr<silence_watchdog> watchdog_;
+    asio::steady_timer& timer_;
+    std::array<char, 64 * 1024> buf_;
+};
+
+/// Decodes the CLI's stdout into `out` until it closes (the child must be drained, or it
+/// could block writing), holding the finish event back for the exit status.
+asio::awaitable<pump_result> read_stdout(asio::readable_pipe& pipe, event_channel& out, diagnostics& diag,
+                                         timeout_config timeouts,
+                                         std::unique_ptr<sansio::stream_decoder> (*make_decoder)(),
+                                         std::function<void()> kill)
 {
     co_await asio::this_coro::throw_if_cancelled(false);
     auto watchdog = std::make_shared<silence_watchdog>();
     watchdog->kill = std::move(kill);
+    if (timeouts.first_token.count() > 0)  // the prompt is on its way: the clock starts
+    {
+        watchdog->token_limit = timeouts.first_token;
+        watchdog->token_deadline = std::chrono::steady_clock::now() + timeouts.first_token;
+    }
     asio::steady_timer timer(pipe.get_executor());
     struct disarm
     {
@@ -192,129 +251,91 @@ asio::awaitable<stdout_outcome> read_stdout(asio::readable_pipe& pipe, event_cha
             t.cancel();
         }
     } disarm_on_exit{watchdog, timer};
-    auto decoder = sansio::make_claude_stream_json_decoder();
-    std::vector<stream_event> events;
-    std::array<char, 64 * 1024> buf;
-    stdout_outcome result;
-
-    auto deliver = [&]() -> asio::awaitable<error_code> {
-        for (auto& ev : events)
-        {
-            if (co_await is_cancelled())
-                co_return asio::error::operation_aborted;
-            if (std::holds_alternative<finish_event>(ev))
-            {
-                result.finish = std::move(ev);
-                continue;
-            }
-            auto [sec] = co_await out.async_send(error_code{}, std::move(ev), use_tuple);
-            if (sec)
-                co_return asio::error::operation_aborted;
-        }
-        events.clear();
-        co_return error_code{};
-    };
-
-    for (;;)
-    {
-        if (co_await is_cancelled())  // arrived between two reads: nothing pending to cancel
-            co_return stdout_outcome{asio::error::operation_aborted, {}};
-        silence_watchdog::arm(watchdog, timer, timeouts);
-        auto [rec, n] = co_await pipe.async_read_some(asio::buffer(buf), use_tuple);
-        timer.cancel();
-        if (watchdog->fired)
-        {
-            const bool first = watchdog->first;
-            diag.message = std::string(first ? "no output from the Claude Code CLI within "
-                                             : "the Claude Code CLI went silent for ") +
-                           seconds_text(watchdog->limit) + (first ? " (first_byte timeout)" : " (idle timeout)");
-            co_return stdout_outcome{first ? provider_errc::first_byte_timeout : provider_errc::idle_timeout, {}};
-        }
-        if (n > 0)
-        {
-            watchdog->first = false;
-            const error_code dec = decoder->feed(std::string_view(buf.data(), n), events, diag);
-            if (auto sec = co_await deliver())
-                co_return stdout_outcome{sec, {}};
-            if (dec)
-                co_return stdout_outcome{dec, {}};
-        }
-        if (rec == asio::error::eof)
-            break;
-        if (rec)
-        {
-            if (co_await is_cancelled())
-                co_return stdout_outcome{asio::error::operation_aborted, {}};
-            diag.message = "reading the CLI's output failed: " + rec.message();
-            co_return stdout_outcome{provider_errc::cli_failed, {}};
-        }
-    }
-    const error_code fin = decoder->finish(events, diag);
-    if (auto sec = co_await deliver())
-        co_return stdout_outcome{sec, {}};
-    result.ec = fin;
-    co_return result;
+    stdout_source source(pipe, timeouts, watchdog, timer);
+    auto decoder = make_decoder();
+    co_return co_await decode_and_deliver(source, *decoder, out, diag, /*read_to_end=*/true);
 }
 
 }  // namespace
 
-claude_agent_provider::claude_agent_provider(asio::any_io_executor ex, provider_config cfg,
-                                             std::shared_ptr<spdlog::logger> log)
-    : ex_(std::move(ex)), cfg_(std::move(cfg)), log_(std::move(log))
+claude_agent_provider::claude_agent_provider(asio::any_io_executor ex, provider_config cfg, sansio::cli_codec codec,
+                                             std::shared_ptr<const ep::environment> env,
+                                             std::shared_ptr<spdlog::logger> log, std::vector<std::string> secrets)
+    : ex_(std::move(ex)),
+      cfg_(std::move(cfg)),
+      codec_(codec),
+      env_(std::move(env)),
+      log_(std::move(log)),
+      secrets_(std::move(secrets))
 {
     ignore_sigpipe_once();
 }
 
 asio::awaitable<call_status> claude_agent_provider::stream_chat(const chat_request& req, event_channel& out)
 {
-    co_return co_await run_with_total_timeout(run(req, out), cfg_.timeouts.total);
+    call_status status = co_await run_with_total_timeout(run(req, out), cfg_.timeouts.total);
+    // The one place every failure of the CLI passes: its stderr and result text may echo a key.
+    scrub_secrets(status.diag, cfg_, secrets_);
+    co_return status;
 }
+
+namespace {
+
+call_status failure(error_code ec, std::string message, diagnostics diag = {})
+{
+    diag.message = std::move(message);
+    return {ec, std::move(diag)};
+}
+
+const char* const killed_on_cancel = "cancelled; the Claude Code CLI was killed";
+
+}  // namespace
+
+/// What one run of the child produced.
+struct claude_agent_provider::child_output
+{
+    pump_result outcome;  // stdout, decoded and delivered
+    diagnostics diag;
+    std::string stderr_tail;
+};
 
 asio::awaitable<call_status> claude_agent_provider::run(const chat_request& req, event_channel& out)
 {
-    call_status status;
-    std::string why;
-    const std::string exe = resolve_cli(cfg_, why);
-    if (exe.empty())
-    {
-        status.ec = provider_errc::cli_missing;
-        status.diag.message = why;
-        co_return status;
-    }
-
-    const std::vector<std::string> args = sansio::claude_cli_args(cfg_, req);
-    const std::string prompt = sansio::claude_cli_prompt(req);
+    const cli_location where = locate_claude_cli(cfg_, env_ ? *env_ : ep::environment::load());
+    if (!where.problem.empty())
+        co_return failure(provider_errc::cli_missing, where.problem);
 
     asio::writable_pipe in(ex_);
     asio::readable_pipe out_pipe(ex_);
     asio::readable_pipe err_pipe(ex_);
     error_code ec;
-    bp::process proc = bp::default_process_launcher()(ex_, ec, exe, args, bp::process_stdio{in, out_pipe, err_pipe},
+    bp::process proc = bp::default_process_launcher()(ex_, ec, where.path, codec_.args(cfg_, req),
+                                                      bp::process_stdio{in, out_pipe, err_pipe},
                                                       bp::process_environment(child_environment()));
     if (ec)
-    {
-        status.ec = ec == std::errc::no_such_file_or_directory || ec == std::errc::permission_denied
-                        ? provider_errc::cli_missing
-                        : provider_errc::cli_failed;
-        status.diag.message = "could not start the Claude Code CLI '" + exe + "': " + ec.message();
-        co_return status;
-    }
+        co_return failure(ec == std::errc::no_such_file_or_directory || ec == std::errc::permission_denied
+                              ? provider_errc::cli_missing
+                              : provider_errc::cli_failed,
+                          "could not start the Claude Code CLI '" + where.path + "': " + ec.message());
     if (log_)
-        log_->debug("{}: started {} (pid {})", cfg_.name, exe, proc.id());
+        log_->debug("{}: started {} (pid {})", cfg_.name, where.path, proc.id());
 
-    // stdin, stdout and stderr all at once: a child blocked writing a full stderr pipe while
-    // we wait on stdout (or the reverse) would hang both.
-    std::string stderr_tail;
-    diagnostics diag;
+    child_output child;
+    timeout_config timeouts = cfg_.timeouts;
+    if (req.first_token_timeout)
+        timeouts.first_token = *req.first_token_timeout;
     const std::function<void()> kill_child = [&proc] {
         error_code ignored;
         proc.terminate(ignored);
     };
+    // stdin, stdout and stderr all at once: a child blocked writing a full stderr pipe while
+    // we wait on stdout (or the reverse) would hang both.
     auto [order, ex_in, ex_err, ex_out, outcome] =
         co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(ex_, write_prompt(in, prompt), asio::deferred),
-            asio::co_spawn(ex_, read_stderr(err_pipe, stderr_tail), asio::deferred),
-            asio::co_spawn(ex_, read_stdout(out_pipe, out, diag, cfg_.timeouts, kill_child), asio::deferred))
+            asio::co_spawn(ex_, write_prompt(in, codec_.stdin_text(req)), asio::deferred),
+            asio::co_spawn(ex_, read_stderr(err_pipe, child.stderr_tail), asio::deferred),
+            asio::co_spawn(ex_, read_stdout(out_pipe, out, child.diag, timeouts, codec_.make_decoder, kill_child),
+                           asio::deferred))
             .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
     if (ex_in || ex_err || ex_out)
@@ -322,83 +343,53 @@ asio::awaitable<call_status> claude_agent_provider::run(const chat_request& req,
         proc.terminate(ec);
         std::rethrow_exception(ex_in ? ex_in : ex_err ? ex_err : ex_out);
     }
+    child.outcome = std::move(outcome);
+    co_return co_await conclude(proc, child, out);
+}
 
-    auto scrubbed_tail = [&] {
-        redactor r;
-        if (!cfg_.api_key.empty())
-            r.add_secret(cfg_.api_key);
-        return r.scrub(stderr_tail);
-    };
-
+asio::awaitable<call_status> claude_agent_provider::conclude(bp::process& proc, child_output& child,
+                                                             event_channel& out)
+{
+    error_code ignored;
+    const auto& outcome = child.outcome;
     if (co_await is_cancelled() || outcome.ec == asio::error::operation_aborted)
     {
-        proc.terminate(ec);  // SIGKILL and reap
-        status.ec = asio::error::operation_aborted;
-        status.diag.message = "cancelled; the Claude Code CLI was killed";
-        co_return status;
+        proc.terminate(ignored);  // SIGKILL and reap
+        co_return failure(asio::error::operation_aborted, killed_on_cancel);
     }
     if (outcome.ec && outcome.ec != provider_errc::stream_truncated)
     {
-        // is_error / malformed output: the CLI has said all it will.
-        proc.terminate(ec);
-        status.ec = outcome.ec;
-        status.diag = std::move(diag);
-        if (status.diag.provider_message.empty())
-            status.diag.provider_message = scrubbed_tail();
-        co_return status;
+        // is_error / malformed output / a timeout: the CLI has said all it will.
+        proc.terminate(ignored);
+        if (child.diag.provider_message.empty())
+            child.diag.provider_message = child.stderr_tail;
+        co_return call_status{outcome.ec, std::move(child.diag)};
     }
 
     // stdout is closed; the exit status decides between success and failure.
-    if (co_await is_cancelled())
-    {
-        proc.terminate(ec);
-        status.ec = asio::error::operation_aborted;
-        status.diag.message = "cancelled; the Claude Code CLI was killed";
-        co_return status;
-    }
     auto [wec, exit_code] = co_await proc.async_wait(use_tuple);
     if (wec)
     {
-        proc.terminate(ec);
+        proc.terminate(ignored);
         if (co_await is_cancelled())
-        {
-            status.ec = asio::error::operation_aborted;
-            status.diag.message = "cancelled; the Claude Code CLI was killed";
-            co_return status;
-        }
-        status.ec = provider_errc::cli_failed;
-        status.diag.message = "waiting for the Claude Code CLI failed: " + wec.message();
-        co_return status;
+            co_return failure(asio::error::operation_aborted, killed_on_cancel);
+        co_return failure(provider_errc::cli_failed, "waiting for the Claude Code CLI failed: " + wec.message());
     }
     if (exit_code != 0)
     {
-        status.ec = provider_errc::cli_failed;
-        status.diag = std::move(diag);
-        status.diag.message = "the Claude Code CLI exited with status " + std::to_string(exit_code);
-        status.diag.provider_message = scrubbed_tail();
-        co_return status;
+        child.diag.provider_message = child.stderr_tail;
+        co_return failure(provider_errc::cli_failed,
+                          "the Claude Code CLI exited with status " + std::to_string(exit_code), std::move(child.diag));
     }
-    if (outcome.ec)
+    if (outcome.ec)  // stream_truncated: exit 0 without a result line
     {
-        status.ec = outcome.ec;  // stream_truncated: exit 0 without a result line
-        status.diag = std::move(diag);
-        if (status.diag.message.empty())
-            status.diag.message = "the Claude Code CLI exited without its result line";
-        co_return status;
+        if (child.diag.message.empty())
+            child.diag.message = "the Claude Code CLI exited without its result line";
+        co_return call_status{outcome.ec, std::move(child.diag)};
     }
-    if (!outcome.finish)
-    {
-        status.ec = provider_errc::stream_truncated;
-        status.diag.message = "the Claude Code CLI output ended without a finish event";
-        co_return status;
-    }
-    auto [sec] = co_await out.async_send(error_code{}, std::move(*outcome.finish), use_tuple);
-    if (sec)
-    {
-        status.ec = asio::error::operation_aborted;
-        status.diag.message = "cancelled";
-    }
-    co_return status;
+    if (co_await deliver_finish(out, *outcome.finish))
+        co_return failure(asio::error::operation_aborted, "cancelled");
+    co_return call_status{};
 }
 
 }  // namespace ep::providers::adapters

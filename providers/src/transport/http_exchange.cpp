@@ -1,5 +1,6 @@
 // One HTTP/1.1 request/response over a pooled connection, with the named timeouts
-// (STYLE.md §6) and abort translation (STYLE.md §7).
+// (connect, first_byte, idle, each re-armed per phase of the exchange) and abort translation
+// (a user's cancel is reported as operation_aborted, never as the timeout that was armed).
 
 #include "transport/connection.hpp"
 
@@ -23,6 +24,7 @@
 
 #include <array>
 #include <limits>
+#include <optional>
 
 namespace ep::providers {
 
@@ -89,6 +91,11 @@ struct http_exchange::impl
     bool reused = false;
     bool body_done = false;
     bool failed = false;
+    // The first-token limit: its length, then (once the request is written) its deadline,
+    // and whether the timer armed last was set by it (so a timeout is reported as it).
+    std::chrono::milliseconds first_token{0};
+    std::optional<std::chrono::steady_clock::time_point> token_deadline;
+    bool token_armed = false;
     std::array<char, body_chunk> body_buf{};
 
     impl(asio::any_io_executor e, transport_options o) : ex(std::move(e)), opts(std::move(o)) {}
@@ -97,6 +104,15 @@ struct http_exchange::impl
     {
         if (opts.log)
             opts.log->debug("http: {} {}", what, target.pool_key());
+    }
+
+    /// Arms the timer of the connection for `limit` from now, or for the first-token deadline
+    /// when that is nearer (and remembers which).
+    void arm(std::chrono::milliseconds limit)
+    {
+        const auto at = std::chrono::steady_clock::now() + limit;
+        token_armed = token_deadline && *token_deadline < at;
+        conn->lowest().expires_at(token_armed ? *token_deadline : at);
     }
 
     /// Maps a failed operation to what actually happened: a user cancel first, then the
@@ -110,6 +126,11 @@ struct http_exchange::impl
         {
             diag.message = "cancelled";
             return asio::error::operation_aborted;
+        }
+        if (raw == beast::error::timeout && token_armed && (p == phase::request || p == phase::body))
+        {
+            diag.message = "first-token timeout: no content from the model within " + ms(first_token);
+            return provider_errc::first_token_timeout;
         }
         if (raw == beast::error::timeout)
         {
@@ -269,9 +290,20 @@ struct http_exchange::impl
     template <class Stream>
     asio::awaitable<error_code> exchange_header(Stream& s, const http::request<http::string_body>& req)
     {
+        const auto header_limit = std::chrono::steady_clock::now() + opts.timeouts.first_byte;
+        conn->lowest().expires_at(header_limit);
+        token_armed = false;
         auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
         if (wec)
             co_return wec;
+        // The request is out: the first-token clock starts, and may end the header wait.
+        if (first_token.count() > 0)
+        {
+            token_deadline = std::chrono::steady_clock::now() + first_token;
+            token_armed = *token_deadline < header_limit;
+            if (token_armed)
+                conn->lowest().expires_at(*token_deadline);
+        }
         parser.emplace();
         parser->body_limit((std::numeric_limits<std::uint64_t>::max)());  // streams run long
         parser->header_limit(64 * 1024);
@@ -318,6 +350,18 @@ http_exchange::http_exchange(asio::any_io_executor ex, transport_options opts)
 http_exchange::~http_exchange()
 {
     impl_->release();
+}
+
+void http_exchange::set_first_token_timeout(std::chrono::milliseconds limit) noexcept
+{
+    impl_->first_token = limit;
+    impl_->token_deadline.reset();
+}
+
+void http_exchange::first_content() noexcept
+{
+    impl_->first_token = std::chrono::milliseconds{0};
+    impl_->token_deadline.reset();
 }
 
 const http_response_head& http_exchange::head() const noexcept
@@ -391,7 +435,6 @@ asio::awaitable<error_code> http_exchange::start(const http_endpoint& target, co
         }
         d.failed = false;
 
-        d.conn->lowest().expires_after(d.opts.timeouts.first_byte);
         error_code raw = co_await std::visit([&](auto& s) { return d.exchange_header(s, msg); }, d.conn->stream);
         if (!raw)
             break;
@@ -430,8 +473,9 @@ asio::awaitable<error_code> http_exchange::read_some(std::string& out, diagnosti
         // A cancel that arrived between two reads has no operation to cancel.
         if (is_cancelled(co_await asio::this_coro::cancellation_state))
             co_return d.translate(asio::error::operation_aborted, phase::body, true, diag);
-        // Before every read (STYLE.md §6): any bytes, even an SSE comment or ping, re-arm it.
-        d.conn->lowest().expires_after(d.opts.timeouts.idle);
+        // Before every read: any bytes, even an SSE comment or ping, re-arm the idle limit
+        // (but not the first-token one: only content ends that).
+        d.arm(d.opts.timeouts.idle);
         auto [ec, got] = co_await std::visit([&](auto& s) { return d.body_read_some(s); }, d.conn->stream);
         if (ec)
         {

@@ -128,7 +128,11 @@ std::vector<bad_case> cases()
         {"test_command_string_without_shell", "name: w\ntest_command: {run: \"make test\"}\n" + head.substr(8) + "  t: {run: [make]}\n", {"2:21: test_command: `run:` is a string but `shell` is not true (give the program and its arguments as a list, or set 'shell: true')"}},
         // ---- inline policy -------------------------------------------------------------------------
         {"inline_persona_unknown_provider", "name: w\npersonas:\n  poet:\n    provider_preferences: [opnai]\n" + head.substr(8) + "  a: {persona: poet, prompt: x}\n", {"4:28: unknown provider 'opnai' (did you mean 'openai'?)"}},
-        {"inline_provider_bad_type", "name: w\nproviders:\n  local: {type: ollama, base_url: http://127.0.0.1:1/v1, models: [{id: m}]}\n" + head.substr(8) + "  a: {persona: architect, prompt: x}\n", {"3:17: invalid value 'ollama' for 'type' (expected one of: openai, anthropic, gemini, claude_agent)"}},
+        {"inline_provider_bad_type", "name: w\nproviders:\n  local: {type: ollama, base_url: http://127.0.0.1:1/v1, models: [{id: m}]}\n" + head.substr(8) + "  a: {persona: architect, prompt: x}\n", {"3:17: invalid value 'ollama' for 'type' (expected one of: openai, openai_responses, anthropic, gemini, claude_agent)"}},
+        // Per-type options are read by the providers module (parse_type_options), located here.
+        {"inline_provider_option_of_another_type", "name: w\nproviders:\n  local: {type: gemini, base_url: http://127.0.0.1:1/v1beta, azure_api_version: '2024-10-21', models: [{id: m}]}\n" + head.substr(8) + "  a: {persona: architect, prompt: x}\n", {"3:3: provider 'local': azure_api_version applies to type openai or openai_responses, not gemini"}},
+        // ... but a mistyped value is reported once, by the schema.
+        {"inline_provider_bad_cli_env", "name: w\nproviders:\n  claude_code: {cli_env: 'not a name'}\n" + head.substr(8) + "  a: {persona: architect, prompt: x}\n", {"3:26: invalid value 'not a name' for 'cli_env' (expected a value matching ^[A-Za-z_][A-Za-z0-9_]*$)"}},
     };
 }
 

@@ -253,7 +253,7 @@ phases:
     EXPECT_FALSE(none.cache.has_value());
     EXPECT_EQ(none.on_content_filter, content_filter_action::fail);
     EXPECT_EQ(resolve_request_features(c, nullptr).reasoning, reasoning_effort::low);
-    EXPECT_EQ(to_string(reasoning_effort::high), "high");
+    EXPECT_EQ(std::string_view(to_string(reasoning_effort::high)), "high");
     EXPECT_EQ(to_string(content_filter_action::fallback), "fallback");
 }
 

@@ -156,6 +156,30 @@ phases:
     EXPECT_EQ(pol.find_provider("openai")->api_key_env, "EP_OPENAI_API_KEY");
 }
 
+TEST(policy, first_token_timeout_and_type_options_are_read)
+{
+    diagnostics diag;
+    auto spec = load_workflow_string(R"(name: w
+providers:
+  local:
+    type: openai_responses
+    base_url: http://127.0.0.1:8080/v1
+    azure_api_version: '2025-04-01-preview'
+    timeouts: {first_token: 12s}
+    models: [{id: m}]
+phases:
+  a: {persona: architect, prompt: hi}
+)",
+                                     "wf.yaml", diag);
+    ASSERT_TRUE(spec.has_value()) << diag.str();
+    auto pol = load("A", test::empty_env(), &*spec);
+    const auto* local = pol.find_provider("local");
+    ASSERT_NE(local, nullptr);
+    EXPECT_EQ(local->timeouts.first_token, std::chrono::seconds(12));
+    EXPECT_EQ(local->azure_api_version, "2025-04-01-preview");
+    EXPECT_EQ(pol.find_provider("openai")->timeouts.first_token, std::chrono::seconds(30)) << "the default";
+}
+
 TEST(policy, provider_limits_come_from_capabilities_and_inline_overrides)
 {
     auto shipped = load("A", test::empty_env());

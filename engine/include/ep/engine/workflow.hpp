@@ -5,6 +5,7 @@
 #include <ep/engine/diagnostics.hpp>
 #include <ep/engine/expression.hpp>
 #include <ep/engine/template.hpp>
+#include <ep/providers/types.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -70,11 +71,12 @@ struct output_spec
     source_location where;
 };
 
-/// `reasoning: {effort: low|medium|high}`: how hard a reasoning model thinks. Each adapter maps it
-/// to its provider's control (OpenAI reasoning_effort, Anthropic effort, Gemini thinking level).
-enum class reasoning_effort { low, medium, high };
-std::string_view to_string(reasoning_effort e) noexcept;
-std::optional<reasoning_effort> parse_reasoning_effort(std::string_view text) noexcept;
+/// `reasoning: {effort: low|medium|high}`: how hard a reasoning model thinks. The providers
+/// module's own type (chat_request::reasoning), so a phase's value goes to the request as is
+/// and each adapter maps it to its provider's control (OpenAI reasoning_effort, Anthropic
+/// effort, Gemini thinking level).
+using reasoning_effort = ep::providers::reasoning_effort;
+using ep::providers::parse_reasoning_effort;
 
 /// `on_content_filter`: what a provider's content-filter refusal does to the phase - `fail`
 /// reports it as the phase's error (the default), `fallback` tries the next candidate and says
@@ -173,6 +175,9 @@ struct phase_spec
     std::optional<int> max_tokens;
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
+    /// `first_token_timeout:` (or the defaults'): request sent -> first content of each call;
+    /// nullopt: the provider's timeouts.first_token.
+    std::optional<std::chrono::milliseconds> first_token_timeout;
     std::optional<retry_spec> retry;  // the phase's `retry:` over `defaults: retry:`; nullopt: neither
     source_location model_where;  // where `model:` was written (the phase's or defaults'), if it was
     // Request features, after `defaults:`; nullopt: not set here (the persona's value, then the
@@ -209,6 +214,7 @@ struct phase_defaults
     std::optional<int> max_tokens;
     std::optional<double> temperature;
     std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::chrono::milliseconds> first_token_timeout;
     std::optional<retry_spec> retry;
     std::optional<reasoning_effort> reasoning;
     std::optional<bool> cache;

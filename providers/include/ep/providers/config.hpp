@@ -16,11 +16,17 @@ namespace ep::providers {
 
 using namespace std::chrono_literals;
 
-/// Named, layered timeouts for one call (see STYLE.md §6). Each failure reports which fired.
+/// Named, layered timeouts for one call. Each failure reports which fired (provider_errc).
 struct timeout_config
 {
     std::chrono::milliseconds connect = 10s;     // TCP connect + TLS handshake (+ proxy CONNECT)
     std::chrono::milliseconds first_byte = 60s;  // request written → response headers
+    /// Request written → the model's first content (text, reasoning or a tool call; for the
+    /// Claude CLI: process started → first content block). Keep-alives, pings, headers and
+    /// metadata do not count, so a provider that answers at once and then thinks (or hangs)
+    /// for minutes is caught. Bounds the header wait too when it is the shorter one.
+    /// chat_request::first_token_timeout overrides it per call. 0 = no limit.
+    std::chrono::milliseconds first_token = 30s;
     std::chrono::milliseconds idle = 30s;        // between any two body reads (pings count)
     std::chrono::milliseconds total = 10min;     // the whole call
 };
@@ -48,7 +54,7 @@ struct model_info
 struct provider_config
 {
     std::string name;   // "anthropic", "openai", "gemini", "claude_code", "ollama", …
-    std::string type;   // adapter: openai | anthropic | gemini | claude_agent
+    std::string type;   // the wire protocol, a row of the codec table: openai | anthropic | gemini | claude_agent
     std::string base_url;          // e.g. https://api.openai.com/v1 ; http:// allowed
     std::string api_key_env;       // e.g. EP_OPENAI_API_KEY
     std::string base_url_env;      // e.g. EP_OPENAI_BASE_URL
@@ -57,14 +63,16 @@ struct provider_config
     std::vector<model_info> models;      // first is the default model
     timeout_config timeouts;
     std::map<std::string, std::string> extra_headers;
-    // OpenAI-compatible options
-    std::optional<std::string> azure_api_version;  // set → Azure: `api-key` header + ?api-version=
-    bool use_max_completion_tokens = false;        // OpenAI proper; compatible servers want max_tokens
     // TLS
     std::string ca_file;          // empty → system CA bundle
     bool verify_peer = true;      // only tests turn this off, never the CLI
-    // Claude Code CLI
-    std::string cli_path;         // EP_CLAUDE_CLI or `claude` on PATH
+    // Per-type options, read by parse_type_options (options.hpp).
+    // openai:
+    std::optional<std::string> azure_api_version;  // set → Azure: `api-key` header + ?api-version=
+    bool use_max_completion_tokens = false;        // OpenAI proper; compatible servers want max_tokens
+    // claude_agent (the lookup order is locate_claude_cli's):
+    std::string cli_path;                  // `cli:` a program name or path; the policy stores the found path
+    std::string cli_env = "EP_CLAUDE_CLI";  // the variable that names the CLI's path (it wins over cli_path)
     std::vector<std::string> cli_extra_args;
 
     const model_info* find_model(const std::string& id) const;

@@ -1,8 +1,9 @@
 #pragma once
-// Conversion of a whole conversation (system prompt, text, tool calls, tool results) between
-// the normalised types and the OpenAI Chat Completions, Anthropic Messages and Gemini
-// `generateContent` JSON formats, so a conversation started on one provider can continue on
-// another. The request encoders use the to_* functions.
+// Conversion of a whole conversation (system prompt, text, tool calls, tool results,
+// reasoning blocks) between the normalised types and the OpenAI Chat Completions, OpenAI
+// Responses, Anthropic Messages and Gemini `generateContent` JSON formats, so a conversation
+// started on one provider can continue on another. The request encoders use the to_*
+// functions.
 //
 // Normalised form produced by every from_* function:
 //   - the system prompt is in conversation::system (system-role messages are merged into it);
@@ -16,10 +17,16 @@
 // The to_* functions accept role::system messages (merged into the system prompt) and tool
 // results inside role::user messages too.
 //
-// Known losses: OpenAI has no place for tool_result::is_error (dropped); Anthropic and
-// Gemini need tool arguments as a JSON object, so non-object argument text travels as
-// {"arguments": "<text>"}; Anthropic/Gemini merge consecutive same-role messages; thinking
-// blocks and Gemini thought signatures are not represented and are dropped.
+// Reasoning: a thinking_part goes back only to the protocol that produced it (Anthropic
+// thinking / redacted_thinking blocks with their signature, first in the assistant turn;
+// Responses reasoning items with their encrypted content); Gemini's thoughtSignature travels
+// on its functionCall part as tool_call::signature. Every other protocol drops them, which is
+// what the providers expect of a conversation that moved.
+//
+// Known losses: OpenAI Chat has no place for tool_result::is_error or reasoning (dropped);
+// Anthropic and Gemini need tool arguments as a JSON object, so non-object argument text
+// travels as {"arguments": "<text>"}; Anthropic/Gemini merge consecutive same-role messages;
+// Gemini signatures on text parts (optional to return) are not kept.
 
 #include <ep/providers/types.hpp>
 
@@ -58,6 +65,12 @@ boost::system::result<conversation> from_anthropic_messages(const nlohmann::json
 nlohmann::json to_gemini_messages(const conversation& c);
 /// Reads an object with "contents" (and optional "systemInstruction").
 boost::system::result<conversation> from_gemini_messages(const nlohmann::json& body);
+
+/// `{"instructions": "...", "input": [...]}` for a Responses request ("instructions" omitted
+/// when empty): message items, function_call / function_call_output items, reasoning items.
+nlohmann::json to_responses_input(const conversation& c);
+/// Reads an object with "input" (a string or items) and optional "instructions".
+boost::system::result<conversation> from_responses_input(const nlohmann::json& body);
 
 /// The conversation of a request (its system prompt and messages), for the to_* functions.
 conversation conversation_of(const chat_request& req);

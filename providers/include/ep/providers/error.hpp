@@ -32,6 +32,7 @@ enum class provider_errc
     cli_missing,              // the Claude Code CLI was not found
     cli_failed,               // the CLI exited non-zero or reported is_error
     unavailable,              // no credentials / base URL for this provider
+    first_token_timeout,      // no content within timeout_config::first_token (headers may have come)
 };
 
 const boost::system::error_category& provider_category() noexcept;

@@ -5,6 +5,7 @@
 
 #include <ep/providers/config.hpp>
 #include <ep/providers/error.hpp>
+#include <ep/providers/http_types.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -23,18 +24,6 @@ namespace boost::asio::ssl { class context; }
 namespace spdlog { class logger; }
 
 namespace ep::providers {
-
-/// Header fields in order of appearance; lookups are case-insensitive.
-using http_headers = std::vector<std::pair<std::string, std::string>>;
-const std::string* find_http_header(const http_headers& headers, std::string_view name);
-
-struct http_request
-{
-    std::string method = "POST";
-    std::string target;    // path and query, e.g. "/v1/chat/completions"
-    http_headers headers;  // may hold credentials: never logged
-    std::string body;
-};
 
 struct http_response_head
 {
@@ -105,6 +94,7 @@ private:
 struct transport_options
 {
     timeout_config timeouts;                              // connect, first_byte, idle are used here
+                                                          // (first_token: see set_first_token_timeout)
     std::shared_ptr<boost::asio::ssl::context> tls;       // required for https endpoints
     bool verify_peer = true;                              // host name and chain; tests only turn it off
     std::shared_ptr<connection_pool> pool;                // null: one connection per exchange
@@ -118,6 +108,8 @@ struct transport_options
 /// - provider_errc::connect_timeout / first_byte_timeout / idle_timeout: the named timeout
 ///   (connect covers DNS, TCP, proxy CONNECT and the TLS handshake; first_byte covers the
 ///   request write and the response header; idle is re-armed before every body read);
+/// - provider_errc::first_token_timeout: set_first_token_timeout's limit passed before
+///   first_content() was called (during the header wait or any body read);
 /// - provider_errc::connect_failed: DNS, refused, proxy refused, or reset before the header;
 /// - provider_errc::tls_failed: handshake or certificate verification failed;
 /// - provider_errc::stream_truncated: the connection failed in the middle of the body;
@@ -139,6 +131,13 @@ public:
     /// connection the server had closed is replaced by a fresh one, transparently.
     boost::asio::awaitable<boost::system::error_code> start(const http_endpoint& target,
                                                             const http_request& req, diagnostics& diag);
+
+    /// The first-token limit of this exchange: counted from the moment the request has been
+    /// written until first_content() is called, it also ends the header wait and every body
+    /// read (whichever limit is nearer wins). Call before start(); 0 = none.
+    void set_first_token_timeout(std::chrono::milliseconds limit) noexcept;
+    /// The caller decoded the first content: the first-token limit no longer applies.
+    void first_content() noexcept;
 
     /// Valid after a successful start().
     const http_response_head& head() const noexcept;

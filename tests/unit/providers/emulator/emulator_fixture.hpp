@@ -37,6 +37,11 @@ protected:
         headers.emplace("anthropic-version", "2023-06-01");
         return post_json(port_, "/v1/messages", body, std::move(headers));
     }
+    raw_response responses(const nlohmann::json& body, std::map<std::string, std::string> headers = {})
+    {
+        headers.emplace("authorization", "Bearer sk-test-secret-1234");
+        return post_json(port_, "/v1/responses", body, std::move(headers));
+    }
     raw_response gemini(const std::string& model, bool stream, const nlohmann::json& body,
                         std::map<std::string, std::string> headers = {})
     {

@@ -23,11 +23,21 @@ TEST(fault_spec, parses_and_round_trips)
     EXPECT_EQ(parse_fault_spec("slow:120")->delay_ms, 120);
     EXPECT_EQ(parse_fault_spec("no-terminal")->kind, fault_kind::missing_terminal);
     EXPECT_EQ(parse_fault_spec("overloaded")->kind, fault_kind::overloaded);
+    auto late = parse_fault_spec("first-token:150");
+    ASSERT_TRUE(late);
+    EXPECT_EQ(late->kind, fault_kind::late_first_content);
+    EXPECT_EQ(late->delay_ms, 150);
+    EXPECT_EQ(late->to_string(), "first-token:150");
+    auto stall = parse_fault_spec("stall:20,for=30000");
+    ASSERT_TRUE(stall);
+    EXPECT_EQ(stall->after_events, 20);
+    EXPECT_EQ(stall->stall_ms, 30000);
+    EXPECT_EQ(stall->to_string(), "stall:20,for=30000");
 }
 
 TEST(fault_spec, rejects_invalid_specs_with_a_reason)
 {
-    for (const char* bad : {"", "bogus", "200", "700", "cut:x", "reset:3", "429,foo=1", "cut:2,retry-after=1", "429,times"})
+    for (const char* bad : {"", "bogus", "200", "700", "cut:x", "reset:3", "429,foo=1", "cut:2,retry-after=1", "429,times", "cut:2,for=100"})
     {
         std::string error;
         EXPECT_FALSE(parse_fault_spec(bad, &error)) << bad;
@@ -130,6 +140,37 @@ TEST_F(emulator_test, stall_stops_sending_but_keeps_the_socket_open)
     EXPECT_EQ(r.status, 200u);
     EXPECT_EQ(r.ec, boost::beast::error::timeout);
     EXPECT_EQ(parse_sse(r.body).size(), 2u);
+}
+
+// failoverbench S07: the headers (and the events that carry no content) come at once, the
+// first content only after the delay.
+TEST_F(emulator_test, first_token_fault_delays_the_first_content_not_the_headers)
+{
+    auto r = openai(openai_body("emu-fault:first-token:800", true));
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_TRUE(r.complete);
+    EXPECT_GE(r.elapsed, 790ms);
+    EXPECT_LT(r.header_after + 300ms, r.elapsed) << "headers long before the content";
+    auto events = parse_sse(r.body);
+    ASSERT_GE(events.size(), 2u);
+    EXPECT_EQ(events[0].json()["choices"][0]["delta"]["content"], "") << "the role chunk is not content";
+}
+
+// failoverbench S09: K events, silence for a while, then the connection closes (a cut stream).
+TEST_F(emulator_test, stall_for_a_while_then_close)
+{
+    raw_request req;
+    req.target = "/v1/messages";
+    req.body = anthropic_body("m", true).dump();
+    req.headers = {{"x-ep-emulator-fault", "stall:4,for=300"}};
+    req.timeout = 5s;
+    auto r = send(port_, req);
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_NE(r.ec, boost::beast::error::timeout) << "closed by the server, not waited out";
+    EXPECT_FALSE(r.complete);
+    EXPECT_GE(r.elapsed, 290ms);
+    EXPECT_EQ(parse_sse(r.body).size(), 4u);
+    EXPECT_EQ(r.body.find("message_stop"), std::string::npos);
 }
 
 TEST_F(emulator_test, malformed_event_is_unparsable)

@@ -17,7 +17,7 @@ TEST(anthropic_decoder, text_transcript)
     EXPECT_TRUE(r.done_before_finish);
     // input = 377 + 10 cache creation + 100 cache read; output from the last message_delta.
     std::vector<std::string> expected = {"text:Here is ", "text:the review: ", "text:looks g\xC3\xB6od ",
-                                         "text:\xE2\x9C\x94", "usage:487/15/100", "finish:stop:end_turn"};
+                                         "text:\xE2\x9C\x94", "usage:487/15/100/w10/r0", "finish:stop:end_turn"};
     EXPECT_EQ(r.events, expected);
     expect_prefixes_truncated(anthropic, bytes, bytes.size());
 }
@@ -33,7 +33,7 @@ TEST(anthropic_decoder, tool_use_with_ping_and_unknown_event)
         "tool_delta:0:::{\"locati",
         "tool_delta:0:::on\": \"Paris\"}",
         "tool_complete:0:toolu_01A:get_weather:{\"location\": \"Paris\"}",
-        "usage:487/65/100",  // cumulative output: the last value, not the sum
+        "usage:487/65/100/w10/r0",  // cumulative output: the last value, not the sum
         "finish:tool_calls:tool_use",
     };
     EXPECT_EQ(r.events, expected);

@@ -17,6 +17,15 @@ struct row
     const char* provider_type;
 };
 
+const error_mapping& mapping_of(std::string_view protocol)
+{
+    if (protocol == "anthropic")
+        return anthropic_errors();
+    if (protocol == "gemini")
+        return gemini_errors();
+    return openai_errors();
+}
+
 class classify_table : public ::testing::TestWithParam<row>
 {
 };
@@ -25,7 +34,7 @@ TEST_P(classify_table, maps_status_and_body)
 {
     auto const& r = GetParam();
     diagnostics d;
-    auto ec = classify_http_error(r.protocol, r.status, {}, r.body, d);
+    auto ec = classify_http_error(mapping_of(r.protocol), r.status, {}, r.body, d);
     EXPECT_EQ(ec, make_error_code(r.expected)) << r.protocol << " " << r.status << " " << r.body;
     EXPECT_EQ(d.http_status, r.status);
     EXPECT_EQ(d.provider_type, r.provider_type);
@@ -77,24 +86,24 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(classify_http_error, retryability_follows_the_code)
 {
     diagnostics d;
-    EXPECT_TRUE(is_retryable(classify_http_error("openai", 429, {}, "", d)));
-    EXPECT_TRUE(is_retryable(classify_http_error("openai", 408, {}, "", d)));
-    EXPECT_TRUE(is_retryable(classify_http_error("anthropic", 529, {}, "", d)));
-    EXPECT_FALSE(is_retryable(classify_http_error("openai", 400, {}, "", d)));
-    EXPECT_FALSE(is_retryable(classify_http_error("openai", 401, {}, "", d)));
+    EXPECT_TRUE(is_retryable(classify_http_error(openai_errors(), 429, {}, "", d)));
+    EXPECT_TRUE(is_retryable(classify_http_error(openai_errors(), 408, {}, "", d)));
+    EXPECT_TRUE(is_retryable(classify_http_error(anthropic_errors(), 529, {}, "", d)));
+    EXPECT_FALSE(is_retryable(classify_http_error(openai_errors(), 400, {}, "", d)));
+    EXPECT_FALSE(is_retryable(classify_http_error(openai_errors(), 401, {}, "", d)));
     EXPECT_FALSE(is_retryable(classify_http_error(
-        "openai", 429, {}, R"({"error":{"type":"insufficient_quota","code":"insufficient_quota","message":"q"}})", d)));
+        openai_errors(), 429, {}, R"({"error":{"type":"insufficient_quota","code":"insufficient_quota","message":"q"}})", d)));
     EXPECT_NE(d.message.find("quota"), std::string::npos);
 }
 
 TEST(classify_http_error, html_body_is_summarised_and_long_messages_truncated)
 {
     diagnostics d;
-    classify_http_error("openai", 502, {}, "<html><body><h1>502 Bad   Gateway</h1>\n<p>nginx</p></body></html>", d);
+    classify_http_error(openai_errors(), 502, {}, "<html><body><h1>502 Bad   Gateway</h1>\n<p>nginx</p></body></html>", d);
     EXPECT_EQ(d.provider_message, "502 Bad Gateway nginx");
 
     std::string long_msg(5000, 'a');
-    classify_http_error("openai", 400, {}, R"({"error":{"message":")" + long_msg + R"("}})", d);
+    classify_http_error(openai_errors(), 400, {}, R"({"error":{"message":")" + long_msg + R"("}})", d);
     EXPECT_LE(d.provider_message.size(), max_provider_message + 3);
     // Truncation never splits a UTF-8 character.
     std::string accents;
@@ -107,7 +116,7 @@ TEST(classify_http_error, html_body_is_summarised_and_long_messages_truncated)
 TEST(retry_after, header_forms)
 {
     auto now = std::chrono::sys_days{std::chrono::year{2026} / 11 / 1} + 12h;
-    auto parse = [&](header_list h) { return parse_retry_after(h, now); };
+    auto parse = [&](ep::providers::http_headers h) { return parse_retry_after(h, now); };
     EXPECT_EQ(parse({{"Retry-After", "7"}}), 7000ms);
     EXPECT_EQ(parse({{"retry-after", "1.5"}}), 1500ms);
     EXPECT_EQ(parse({{"retry-after-ms", "250"}, {"retry-after", "9"}}), 250ms);  // ms wins
@@ -123,14 +132,14 @@ TEST(retry_after, header_forms)
 TEST(retry_after, classify_reads_headers_should_retry_and_gemini_retry_delay)
 {
     diagnostics d;
-    auto ec = classify_http_error("anthropic", 529, {{"retry-after", "3"}, {"x-should-retry", "true"}},
+    auto ec = classify_http_error(anthropic_errors(), 529, {{"retry-after", "3"}, {"x-should-retry", "true"}},
                                   R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", d);
     EXPECT_EQ(ec, make_error_code(provider_errc::overloaded));
     EXPECT_EQ(d.retry_after, 3000ms);
     EXPECT_EQ(d.should_retry, true);
 
     diagnostics g;
-    classify_http_error("gemini", 429, {},
+    classify_http_error(gemini_errors(), 429, {},
                         R"([{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[
                               {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[]},
                               {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"19s"}]}}])",
@@ -139,7 +148,7 @@ TEST(retry_after, classify_reads_headers_should_retry_and_gemini_retry_delay)
     EXPECT_EQ(g.should_retry, std::nullopt);
 
     diagnostics x;
-    classify_http_error("openai", 500, {{"X-Should-Retry", "false"}}, "", x);
+    classify_http_error(openai_errors(), 500, {{"X-Should-Retry", "false"}}, "", x);
     EXPECT_EQ(x.should_retry, false);
 }
 

@@ -17,7 +17,7 @@ TEST(claude_stream_json, transcript_with_partial_messages)
     // Text from the stream events only (the whole assistant line duplicates it); usage and
     // cost from the result line.
     std::vector<std::string> expected = {"text:Design: ", "text:use a queue \xE2\x86\x92 workers.",
-                                         "usage:1102/9/1000/$0.399600", "finish:stop:end_turn"};
+                                         "usage:1102/9/1000/w100/r0/$0.399600", "finish:stop:end_turn"};
     EXPECT_EQ(r.events, expected);
     auto const& u = std::get<usage_event>(r.raw[2]).totals;
     ASSERT_TRUE(u.cost_usd);

@@ -125,7 +125,8 @@ TEST(convert, anthropic_string_content_system_blocks_and_text_after_results)
     ASSERT_TRUE(c);
     EXPECT_EQ(c->system, "S1");
     ASSERT_EQ(c->messages.size(), 4u);
-    EXPECT_EQ(c->messages[1].parts.size(), 1u);  // thinking dropped
+    ASSERT_EQ(c->messages[1].parts.size(), 2u);  // the thinking block is kept, for Anthropic only
+    EXPECT_EQ(c->messages[1].parts[0], content_part(thinking_part{.protocol = "anthropic", .text = "...", .signature = "x"}));
     EXPECT_EQ(c->messages[2], (message{role::tool, {tool_result{"t1", "f", "R", false}}}));
     EXPECT_EQ(c->messages[3], message::user_text("more"));
 }

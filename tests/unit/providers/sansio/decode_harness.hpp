@@ -36,15 +36,24 @@ inline std::string describe(const stream_event& ev)
         std::string operator()(const tool_call_complete_event& e) const
         {
             return "tool_complete:" + std::to_string(e.index) + ":" + e.call.id + ":" + e.call.name + ":" +
-                   e.call.arguments;
+                   e.call.arguments + (e.call.signature.empty() ? "" : ":sig=" + e.call.signature);
         }
         std::string operator()(const usage_event& e) const
         {
             std::string s = "usage:" + std::to_string(e.totals.input_tokens) + "/" +
                             std::to_string(e.totals.output_tokens) + "/" + std::to_string(e.totals.cached_input_tokens);
+            if (e.totals.cache_creation_input_tokens || e.totals.reasoning_tokens)
+                s += "/w" + std::to_string(e.totals.cache_creation_input_tokens) + "/r" +
+                     std::to_string(e.totals.reasoning_tokens);
             if (e.totals.cost_usd)
                 s += "/$" + std::to_string(*e.totals.cost_usd);
             return s;
+        }
+        std::string operator()(const reasoning_delta_event& e) const { return "reasoning:" + e.text; }
+        std::string operator()(const thinking_block_event& e) const
+        {
+            return "thinking:" + e.block.protocol + ":" + e.block.id + ":" + e.block.text + ":" + e.block.signature +
+                   ":" + e.block.redacted;
         }
         std::string operator()(const finish_event& e) const
         {

@@ -31,13 +31,13 @@ chat_request tool_request()
     return req;
 }
 
-std::string header(const http_request_spec& s, std::string_view name)
+std::string header(const ep::providers::http_request& s, std::string_view name)
 {
-    auto const* v = find_header(s.headers, name);
+    auto const* v = ep::providers::find_http_header(s.headers, name);
     return v ? *v : "<absent>";
 }
 
-void expect_common_headers(const http_request_spec& s)
+void expect_common_headers(const ep::providers::http_request& s)
 {
     EXPECT_EQ(s.method, "POST");
     EXPECT_EQ(header(s, "content-type"), "application/json");
@@ -108,6 +108,7 @@ TEST(encode_openai, azure_and_max_completion_tokens_and_json_modes)
     EXPECT_EQ(b["response_format"]["type"], "json_schema");
     EXPECT_EQ(b["response_format"]["json_schema"]["name"], "answer");
     EXPECT_EQ(b["response_format"]["json_schema"]["schema"], (json{{"type", "object"}}));
+    EXPECT_EQ(b["response_format"]["json_schema"]["strict"], false);  // an open object: not strict
 
     req.json_mode = json_output{};
     b = json::parse(encode_openai_request(cfg, "", req).body);
@@ -171,8 +172,18 @@ TEST(encode_anthropic, max_tokens_defaults_and_json_mode)
     req.model = "unknown";
     EXPECT_EQ(json::parse(encode_anthropic_request(cfg, "", req).body)["max_tokens"], 4096);
 
+    // Structured output natively (output_config.format), objects closed as the API requires.
     req.json_mode = json_output{json{{"type", "object"}}, "x"};
-    auto system = json::parse(encode_anthropic_request(cfg, "", req).body)["system"].get<std::string>();
+    auto native = json::parse(encode_anthropic_request(cfg, "", req).body);
+    EXPECT_EQ(native["output_config"]["format"],
+              (json{{"type", "json_schema"}, {"schema", {{"type", "object"}, {"additionalProperties", false}}}}));
+    EXPECT_EQ(native["system"], "Be terse.");
+    // A model without it (capability json_via_prompt): the schema goes into the system prompt.
+    req.model = "m-1";
+    cfg.models[0].capabilities.insert("json_via_prompt");
+    auto fallback = json::parse(encode_anthropic_request(cfg, "", req).body);
+    EXPECT_FALSE(fallback.contains("output_config"));
+    auto system = fallback["system"].get<std::string>();
     EXPECT_TRUE(system.starts_with("Be terse.\n\n"));
     EXPECT_NE(system.find("JSON"), std::string::npos);
     EXPECT_NE(system.find("{\"type\":\"object\"}"), std::string::npos);

@@ -1,8 +1,12 @@
 #pragma once
-// The sans-I/O headers are private to ep_providers (providers/src is not on the tests'
-// include path), so they are reached relative to this file.
+// The sans-I/O protocol code is private to ep_providers; this suite has providers/src on its
+// include path (tests/CMakeLists.txt) to test it directly.
 
-#include "../../../../providers/src/sansio/error_classify.hpp"
-#include "../../../../providers/src/sansio/sse_parser.hpp"
-#include "../../../../providers/src/sansio/wire.hpp"
-#include "../../../../providers/src/sansio/openai_fast_chunk.hpp"
+#include "protocols/anthropic/anthropic.hpp"
+#include "protocols/claude_cli/claude_cli.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/common/error_classify.hpp"
+#include "protocols/common/sse_parser.hpp"
+#include "protocols/gemini/gemini.hpp"
+#include "protocols/openai/fast_chunk.hpp"
+#include "protocols/openai/openai.hpp"

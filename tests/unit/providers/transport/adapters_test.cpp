@@ -205,6 +205,33 @@ TEST_F(adapters_test, http_401_is_auth_failed_and_keeps_the_key_out)
     EXPECT_EQ(res.status.diag.to_string().find("sk-test-secret"), std::string::npos);
 }
 
+TEST_F(adapters_test, a_key_echoed_by_the_server_never_reaches_the_diagnostics)
+{
+    // Proxies and compatible servers were seen echoing the key they got, whole or masked down
+    // to its last characters: in an error body, in an in-stream error, in garbage.
+    const std::string key = "sk-test-secret-1234";
+    const std::string tail = key.substr(key.size() - 12);
+    ep::test::fake_llm_server server;
+    server.enqueue(fake_response::json_error(
+        401, R"({"error":{"message":"Incorrect API key provided: sk-test-secret-1234.","type":"invalid_request_error","code":"invalid_api_key"}})"));
+    server.enqueue(fake_response::json_error(403, R"({"error":{"message":"key sk-...)" + tail +
+                                                      R"( is not allowed","type":"sk-test-secret-1234"}})"));
+    server.enqueue(fake_response::json_error(502, "<html><title>bad gateway for sk-test-secret-1234</title></html>"));
+    server.enqueue(fake_response::sse(
+        {openai_stream[0], R"(data: {"error":{"message":"upstream refused sk-test-secret-1234","type":"server_error"}})"}));
+    server.enqueue(fake_response::sse({"data: {\"oops\": \"sk-test-secret-1234"}));
+    for (int i = 0; i < 5; ++i)
+    {
+        SCOPED_TRACE(i);
+        auto res = call(config_for("openai", server.base_url("/v1")), hello());
+        ASSERT_FALSE(res.status.ok());
+        const auto text = res.status.diag.to_string();
+        EXPECT_EQ(text.find(key), std::string::npos) << text;
+        EXPECT_EQ(text.find(tail), std::string::npos) << text;
+        EXPECT_NE(text.find("[REDACTED]"), std::string::npos) << text;
+    }
+}
+
 TEST_F(adapters_test, http_500_is_retryable)
 {
     ep::test::fake_llm_server server;
@@ -237,6 +264,77 @@ TEST_F(adapters_test, idle_timeout_through_an_adapter)
     auto res = call(cfg, hello());
     EXPECT_EQ(res.status.ec, provider_errc::idle_timeout) << res.status.ec.message();
     EXPECT_EQ(res.response.text, "Hello");
+}
+
+// Headers at once, then keep-alives (comments, a role chunk with empty content, Anthropic's
+// message_start and pings) every 100 ms but no content: the first-token limit, not idle.
+TEST_F(adapters_test, first_token_timeout_is_not_reset_by_keep_alives)
+{
+    ep::test::fake_llm_server server;
+    std::vector<std::string> events = {openai_stream[0]};  // {"role":"assistant","content":""}
+    for (int i = 0; i < 8; ++i)
+        events.push_back(": keep-alive");
+    events.push_back(openai_stream[1]);
+    auto r = fake_response::sse(events);
+    r.chunk_delay = 100ms;
+    server.set_default(r);
+    auto cfg = config_for("openai", server.base_url("/v1"));
+    cfg.timeouts.idle = 2s;
+    cfg.timeouts.first_token = 400ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto res = call(cfg, hello());
+    EXPECT_EQ(res.status.ec, provider_errc::first_token_timeout) << res.status.diag.to_string();
+    EXPECT_NE(res.status.diag.message.find("400 ms"), std::string::npos) << res.status.diag.message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 800ms + 400ms);
+    EXPECT_TRUE(ep::providers::is_retryable(res.status.ec));
+
+    // The same stream within a larger limit: the content arrives and the call succeeds.
+    cfg.timeouts.first_token = 5s;
+    res = call(cfg, hello());
+    ASSERT_TRUE(res.status.ok()) << res.status.diag.to_string();
+    EXPECT_EQ(res.response.text, "Hello");
+
+    // A per-call limit (a phase's) wins over the provider's.
+    auto req = hello();
+    req.first_token_timeout = 300ms;
+    res = call(cfg, req);
+    EXPECT_EQ(res.status.ec, provider_errc::first_token_timeout) << res.status.diag.to_string();
+}
+
+TEST_F(adapters_test, first_token_counts_a_content_block_start_not_message_start_or_pings)
+{
+    ep::test::fake_llm_server server;
+    auto late = fake_response::sse({anthropic_stream[0], anthropic_stream[2], anthropic_stream[2], anthropic_stream[2],
+                                    anthropic_stream[1], anthropic_stream[3], anthropic_stream[4], anthropic_stream[5],
+                                    anthropic_stream[6]});
+    late.chunk_delay = 120ms;
+    server.enqueue(late);
+    auto cfg = config_for("anthropic", server.base_url());
+    cfg.timeouts.first_token = 300ms;
+    auto res = call(cfg, hello());
+    EXPECT_EQ(res.status.ec, provider_errc::first_token_timeout) << res.status.diag.to_string();
+
+    // The block starts in time; its text may come later (idle bounds that).
+    auto slow_text = fake_response::sse({anthropic_stream[0], anthropic_stream[1], anthropic_stream[2],
+                                         anthropic_stream[2], anthropic_stream[2], anthropic_stream[3],
+                                         anthropic_stream[4], anthropic_stream[5], anthropic_stream[6]});
+    slow_text.chunk_delay = 100ms;
+    server.enqueue(slow_text);
+    res = call(cfg, hello());
+    ASSERT_TRUE(res.status.ok()) << res.status.diag.to_string();
+}
+
+TEST_F(adapters_test, first_token_also_bounds_a_late_header)
+{
+    ep::test::fake_llm_server server;
+    auto r = fake_response::sse(openai_stream);
+    r.first_byte_delay = 1500ms;
+    server.enqueue(r);
+    auto cfg = config_for("openai", server.base_url("/v1"));
+    cfg.timeouts.first_byte = 5s;
+    cfg.timeouts.first_token = 300ms;
+    auto res = call(cfg, hello());
+    EXPECT_EQ(res.status.ec, provider_errc::first_token_timeout) << res.status.diag.to_string();
 }
 
 TEST_F(adapters_test, total_timeout_through_an_adapter)

@@ -3,6 +3,7 @@
 
 #include "io_fixture.hpp"
 
+#include <ep/common/env.hpp>
 #include <ep/providers/factory.hpp>
 #include <ep/providers/provider.hpp>
 
@@ -111,9 +112,41 @@ TEST_F(claude_agent_test, success_streams_text_usage_and_cost)
     EXPECT_EQ(env.find("CLAUDECODE="), std::string::npos) << "CLAUDECODE must not reach the child";
 }
 
+TEST_F(claude_agent_test, ep_secrets_stay_out_of_the_childs_environment)
+{
+    ::setenv("FAKE_CLAUDE_ENV_FILE", (dir_ / "env").c_str(), 1);
+    ::setenv("EP_OPENAI_API_KEY", "sk-must-not-leak-0123456789", 1);
+    auto res = call(cfg());
+    ::unsetenv("EP_OPENAI_API_KEY");
+    ASSERT_TRUE(res.status.ok()) << res.status.diag.to_string();
+    const std::string env = read_file(dir_ / "env");
+    EXPECT_EQ(env.find("sk-must-not-leak"), std::string::npos) << "EP_*_API_KEY must not reach the child";
+    EXPECT_NE(env.find("PATH="), std::string::npos) << "the rest of the environment is passed on";
+}
+
+TEST_F(claude_agent_test, the_cli_comes_from_the_environment_the_provider_was_given)
+{
+    // The same lookup and environment as the policy loader's: EP_CLAUDE_CLI from an
+    // ep::environment (which holds .env values) wins over the configured program name.
+    provider_config c = cfg("claude");
+    ep::providers::provider_deps deps;
+    deps.env = std::make_shared<ep::environment>(
+        ep::environment::from_map({{"EP_CLAUDE_CLI", fake_cli}, {"PATH", "/nonexistent"}}));
+    auto p = ep::providers::make_provider(ctx.get_executor(), c, deps);
+    auto res = run(ep::providers::stream_call(*p, req(), nullptr));
+    ASSERT_TRUE(res.status.ok()) << res.status.diag.to_string();
+    EXPECT_EQ(res.response.text, "Hello from fake claude");
+
+    deps.env = std::make_shared<ep::environment>(ep::environment::from_map({{"PATH", "/nonexistent"}}));
+    auto missing = ep::providers::make_provider(ctx.get_executor(), c, deps);
+    res = run(ep::providers::stream_call(*missing, req(), nullptr));
+    EXPECT_EQ(res.status.ec, provider_errc::cli_missing);
+    EXPECT_NE(res.status.diag.message.find("EP_CLAUDE_CLI"), std::string::npos) << res.status.diag.message;
+}
+
 TEST_F(claude_agent_test, is_error_result_is_a_failure_classified_by_its_api_status)
 {
-    // is_error:true with subtype "success" and api_error_status 529 (PROVIDERS.md §5.2): the
+    // is_error:true with subtype "success" and api_error_status 529 (the CLI reports an API failure this way since 2.1.110): the
     // decoder classifies the API status, so the router may retry.
     ::setenv("FAKE_CLAUDE_MODE", "is_error", 1);
     auto res = call(cfg());
@@ -130,6 +163,20 @@ TEST_F(claude_agent_test, non_zero_exit_is_cli_failed_with_stderr)
     EXPECT_EQ(res.status.ec, provider_errc::cli_failed) << res.status.ec.message();
     EXPECT_NE(res.status.diag.message.find("status 3"), std::string::npos) << res.status.diag.message;
     EXPECT_NE(res.status.diag.provider_message.find("requires --verbose"), std::string::npos);
+}
+
+TEST_F(claude_agent_test, a_key_the_cli_prints_on_stderr_is_scrubbed)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "leak_key", 1);
+    ::setenv("FAKE_CLAUDE_LEAK", "sk-ant-api03-leaky-key-0123456789", 1);
+    auto c = cfg();
+    c.api_key = "sk-ant-api03-leaky-key-0123456789";
+    auto res = call(c);
+    ::unsetenv("FAKE_CLAUDE_LEAK");
+    EXPECT_EQ(res.status.ec, provider_errc::cli_failed);
+    const auto text = res.status.diag.to_string();
+    EXPECT_NE(text.find("Invalid API key: [REDACTED]"), std::string::npos) << text;
+    EXPECT_EQ(text.find("0123456789"), std::string::npos) << text;
 }
 
 TEST_F(claude_agent_test, output_without_result_is_stream_truncated)
@@ -178,6 +225,24 @@ TEST_F(claude_agent_test, a_cli_that_goes_quiet_hits_the_idle_timeout_and_is_kil
     auto res = call(c);
     EXPECT_EQ(res.status.ec, provider_errc::idle_timeout) << res.status.ec.message();
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the hanging child (sleep 30) must be killed";
+}
+
+TEST_F(claude_agent_test, a_cli_that_prints_but_brings_no_content_hits_the_first_token_timeout)
+{
+    ::setenv("FAKE_CLAUDE_MODE", "slow_content", 1);  // init line at once, content after 3 s
+    auto c = cfg();
+    c.timeouts.first_byte = 5s;
+    c.timeouts.idle = 5s;
+    c.timeouts.first_token = 300ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto res = call(c);
+    EXPECT_EQ(res.status.ec, provider_errc::first_token_timeout) << res.status.ec.message();
+    EXPECT_NE(res.status.diag.message.find("300ms"), std::string::npos) << res.status.diag.message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms) << "the waiting child must be killed";
+
+    c.timeouts.first_token = 10s;
+    res = call(c);
+    EXPECT_TRUE(res.status.ok()) << res.status.diag.to_string();
 }
 
 TEST_F(claude_agent_test, cancel_kills_the_child)

@@ -1,8 +1,11 @@
 #pragma once
 // The EP development emulator: a loopback HTTP(S) server that speaks the real wire protocols
-// of OpenAI Chat Completions, Anthropic Messages and Gemini generateContent /
-// streamGenerateContent?alt=sse, with deterministic persona-aware answers, pacing, tool calls,
-// usage blocks and scripted faults (faults.hpp). It is a development tool: every answer is
+// of OpenAI Chat Completions, the OpenAI Responses API, Anthropic Messages and Gemini
+// generateContent / streamGenerateContent?alt=sse, with deterministic persona-aware answers,
+// pacing, tool calls, usage blocks, structured output, reasoning (thinking blocks, thought
+// signatures, reasoning tokens — and it refuses a follow-up that drops them, as the
+// providers do), Anthropic prompt caching (cache writes, then reads) and scripted faults
+// (faults.hpp). It is a development tool: every answer is
 // marked "[emulated …]" and every banner says so.
 //
 // It does not use ep::providers on purpose: it is an independent implementation of the
@@ -10,6 +13,7 @@
 //
 // Endpoints (all on one port):
 //   POST /v1/chat/completions                                      OpenAI (stream or not)
+//   POST /v1/responses                                             OpenAI Responses (stream or not)
 //   POST /v1/messages                                              Anthropic (`?beta=true` ignored)
 //   POST /v1beta/models/{model}:generateContent | :streamGenerateContent?alt=sse   Gemini
 //   HEAD / , GET /                                                 200 (Claude Code probes HEAD /)
@@ -71,7 +75,7 @@ struct request_record
     std::int64_t seq = 0;
     std::chrono::system_clock::time_point time;
     std::string method;
-    std::string protocol;  ///< "openai", "anthropic", "gemini", "admin", "probe" or "unknown"
+    std::string protocol;  ///< "openai", "openai_responses", "anthropic", "gemini", "admin", "probe" or "unknown"
     std::string path;      ///< target with any `key=` query value redacted
     std::string model;
     std::string persona;

@@ -17,8 +17,11 @@
 //   reset                  accept and read the request, then close (reset) before any header
 //   no-response            read the request and never answer (socket stays open)
 //   slow[:ms]              delay the response headers by ms (default 2000)
+//   first-token[:ms]       headers (and events that carry no content) at once, then the
+//                          first content event only after ms (default 2000)
 //   cut[:k]                close the connection after k stream events (default 2)
-//   stall[:k]              stop sending after k stream events, keep the socket open
+//   stall[:k]              stop sending after k stream events, keep the socket open;
+//                          with `,for=<ms>`: stay silent that long, then close the connection
 //   malformed[:k]          insert an unparsable event after k events (default 1)
 //   no-terminal            omit the terminal marker ([DONE] / message_stop / final Gemini chunk)
 //   context-length         the provider's real 400 "context length exceeded" error
@@ -40,6 +43,7 @@ enum class fault_kind
     reset_before_headers,
     no_response,
     slow_first_token,
+    late_first_content,
     cut_stream,
     stall,
     malformed_event,
@@ -58,7 +62,8 @@ struct fault_spec
     unsigned status = 0;                   ///< http_status: the status to answer with
     std::optional<int> retry_after_s;      ///< http_status: `Retry-After` header value
     std::optional<int> retry_after_ms;     ///< http_status: `retry-after-ms` header value
-    int delay_ms = 2000;                   ///< slow_first_token
+    int delay_ms = 2000;                   ///< slow_first_token, late_first_content
+    std::optional<int> stall_ms;           ///< stall: close after this long instead of never
     int after_events = 2;                  ///< cut_stream, stall, malformed_event, overloaded
     std::optional<int> times;              ///< hit only the first N matching requests
 
@@ -73,7 +78,7 @@ std::optional<fault_spec> parse_fault_spec(std::string_view text, std::string* e
 struct fault_rule
 {
     fault_spec fault;
-    std::optional<std::string> protocol;  ///< "openai", "anthropic" or "gemini"
+    std::optional<std::string> protocol;  ///< "openai", "openai_responses", "anthropic" or "gemini"
     std::optional<std::string> model;     ///< exact model name
     std::optional<std::string> persona;   ///< detected persona (see persona.hpp)
 };

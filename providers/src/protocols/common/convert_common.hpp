@@ -1,0 +1,48 @@
+#pragma once
+// Helpers shared by the three conversation converters.
+
+#include <ep/providers/convert.hpp>
+#include <ep/providers/error.hpp>
+
+#include "protocols/common/json_util.hpp"
+
+#include <map>
+#include <string>
+
+namespace ep::providers::sansio {
+
+/// The system prompt plus the text of role::system messages, joined with a blank line.
+std::string merged_system(const conversation& c);
+
+/// Appends `text` to `system` with a blank line between.
+void append_system(std::string& system, const std::string& text);
+
+/// Appends a tool result, merging it into the last message when that already holds results.
+void push_tool_result(std::vector<message>& out, tool_result r);
+
+/// Fills empty tool_result names from the tool calls seen earlier in the conversation.
+void fill_result_names(std::vector<message>& messages);
+
+/// Text of a content value that is a string or an array of {"type":"text","text":…} blocks.
+std::string text_of_content(const json& content);
+
+/// One provider message being built (Anthropic `messages[]`, Gemini `contents[]`): consecutive
+/// normalised messages that map to the same provider role are merged, and tool results come
+/// first (Anthropic rejects text before the results of the previous turn's calls).
+struct pending_turn
+{
+    explicit pending_turn(std::string_view content_key) : key(content_key) {}
+
+    std::string_view key;  // "content" or "parts"
+    std::string role_name;
+    json results = json::array();
+    json blocks = json::array();
+
+    /// Appends {"role": role_name, key: results then blocks} to `out` when anything is
+    /// pending, and starts over.
+    void flush(json& out);
+};
+
+inline boost::system::error_code bad_shape() { return provider_errc::invalid_request; }
+
+}  // namespace ep::providers::sansio

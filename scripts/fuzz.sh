@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (the `fuzz` preset: clang-15, ASan + UBSan) and runs each for
+# a bounded time on a copy of its committed seed corpus, then prints per target the runs made
+# and whether it found anything. A finding (crash, leak, timeout, sanitizer report) leaves its
+# reproducer in build-fuzz/findings/<target>/ and makes the script exit non-zero.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
+#
+# Long runs (>= 10^7 executions each) are a matter of SECONDS: e.g. scripts/fuzz.sh 1800.
+# A found input belongs in fuzz/corpus/<target>/ once fixed: ctest replays every seed
+# (fuzz_replay.*) with the normal compiler in each test run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+shift || true
+all=(fuzz_sse_parser fuzz_decoder_openai fuzz_decoder_openai_responses fuzz_decoder_anthropic
+     fuzz_decoder_gemini fuzz_decoder_claude_cli fuzz_workflow_yaml fuzz_json_output)
+targets=("$@")
+((${#targets[@]})) || targets=("${all[@]}")
+
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "${EP_JOBS:-2}" --target "${targets[@]}"
+
+failed=0
+printf '%-32s %14s %10s  %s\n' target runs seconds result
+for t in "${targets[@]}"; do
+    work="build-fuzz/corpus/$t" findings="build-fuzz/findings/$t"
+    mkdir -p "$work" "$findings"
+    cp -n fuzz/corpus/"$t"/* "$work"/ 2>/dev/null || true
+    log="build-fuzz/$t.log"
+    set +e
+    "build-fuzz/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -artifact_prefix="$findings/" -print_final_stats=1 "$work" >"$log" 2>&1
+    rc=$?
+    set -e
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+    if ((rc == 0)); then
+        result="no findings"
+    else
+        result="FINDING (exit $rc): $(ls "$findings" | head -3 | tr '\n' ' ') see $log"
+        failed=1
+    fi
+    printf '%-32s %14s %10s  %s\n' "$t" "$runs" "$seconds" "$result"
+done
+exit "$failed"
