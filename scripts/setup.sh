@@ -14,6 +14,9 @@ packages=(
     libcli11-dev                            # ep-run flags
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
+    prometheus-cpp-dev                      # ep-serve's /metrics (registry + text format)
+    wrk                                     # bench/: ep-serve gateway throughput at c=64
+    curl                                    # the gateway conformance test's `curl -N` check
 )
 
 missing=()

@@ -21,6 +21,7 @@ public:
         case runtime_errc::already_completed: return "the run already completed";
         case runtime_errc::store_unusable: return "the run store cannot be used";
         case runtime_errc::store_failed: return "the run store failed";
+        case runtime_errc::unknown_model: return "unknown model";
         }
         return "unknown runtime error";
     }
