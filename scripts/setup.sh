@@ -9,14 +9,18 @@ packages=(
     nlohmann-json3-dev                      # JSON for wire formats, events and the store
     libyaml-cpp-dev                         # the workflow language
     libvalijson-dev                         # JSON Schema validation of workflows and configs
+    libjq-dev                               # workflow expressions (when, repeat.until, for_each) are jq programs
     libsqlite3-dev sqlite3                  # the run store
+    libpq-dev libpqxx-dev                   # the PostgreSQL run store (postgres:// URIs): libpq and its C++ API
+    postgresql-15                           # a throwaway PostgreSQL server for the Postgres store tests (tests/support/pg_cluster.sh)
     libspdlog-dev libfmt-dev                # logging
     libcli11-dev                            # ep-run flags
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
+    nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client;
+                                            # curl also for the gateway conformance test's `curl -N` check
     prometheus-cpp-dev                      # ep-serve's /metrics (registry + text format)
     wrk                                     # bench/: ep-serve gateway throughput at c=64
-    curl                                    # the gateway conformance test's `curl -N` check
 )
 
 missing=()

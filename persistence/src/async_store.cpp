@@ -92,8 +92,8 @@ asio::awaitable<R> async_store::on_writer(F fn)
         using call_type = call_of<R, F, decltype(handler), decltype(work)>;
         enqueue(std::make_unique<call_type>(std::move(f), std::move(handler), std::move(work)));
     };
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(std::move(initiation), asio::use_awaitable,
-                                                                        std::move(fn));
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(std::move(initiation),
+                                                                         asio::use_awaitable, std::move(fn));
 }
 
 void async_store::enqueue(std::unique_ptr<queued_call> call)
@@ -137,7 +137,8 @@ void async_store::drain()
         {
             std::lock_guard lock(queue_mutex_);
             const auto n = std::min(queue_.size(), max_batch);
-            batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+            batch.assign(std::make_move_iterator(queue_.begin()),
+                         std::make_move_iterator(queue_.begin() + n));
             queue_.erase(queue_.begin(), queue_.begin() + n);
             queued_.store(queue_.size(), std::memory_order_release);
         }
@@ -164,9 +165,8 @@ void async_store::drain()
 
 asio::awaitable<result<run_record>> async_store::create_run(run_record run)
 {
-    return on_writer<result<run_record>>([b = backend_, run = std::move(run)]() mutable {
-        return b->create_run(std::move(run));
-    });
+    return on_writer<result<run_record>>(
+        [b = backend_, run = std::move(run)]() mutable { return b->create_run(std::move(run)); });
 }
 
 asio::awaitable<result<run_record>> async_store::get_run(std::string run_id)
@@ -174,12 +174,21 @@ asio::awaitable<result<run_record>> async_store::get_run(std::string run_id)
     return on_writer<result<run_record>>([b = backend_, id = std::move(run_id)] { return b->get_run(id); });
 }
 
-asio::awaitable<result<std::vector<run_record>>> async_store::list_runs(std::size_t limit)
+asio::awaitable<result<std::vector<run_record>>> async_store::list_runs(run_filter filter)
 {
-    return on_writer<result<std::vector<run_record>>>([b = backend_, limit] { return b->list_runs(limit); });
+    return on_writer<result<std::vector<run_record>>>(
+        [b = backend_, f = std::move(filter)] { return b->list_runs(f); });
 }
 
-asio::awaitable<result<void>> async_store::set_run_status(std::string run_id, run_status status, std::string error)
+asio::awaitable<result<std::vector<run_record>>> async_store::list_runs(std::size_t limit)
+{
+    run_filter f;
+    f.limit = limit;
+    return list_runs(std::move(f));
+}
+
+asio::awaitable<result<void>> async_store::set_run_status(std::string run_id, run_status status,
+                                                          std::string error)
 {
     return on_writer<result<void>>([b = backend_, id = std::move(run_id), status, e = std::move(error)] {
         return b->set_run_status(id, status, e);
@@ -190,6 +199,12 @@ asio::awaitable<result<void>> async_store::set_run_mix(std::string run_id, std::
 {
     return on_writer<result<void>>(
         [b = backend_, id = std::move(run_id), m = std::move(mix)] { return b->set_run_mix(id, m); });
+}
+
+asio::awaitable<result<void>> async_store::set_run_options(std::string run_id, nlohmann::json options)
+{
+    return on_writer<result<void>>(
+        [b = backend_, id = std::move(run_id), o = std::move(options)] { return b->set_run_options(id, o); });
 }
 
 asio::awaitable<result<run_record>> async_store::acquire_lease(std::string run_id, std::string owner,
@@ -212,10 +227,11 @@ asio::awaitable<result<void>> async_store::release_lease(std::string run_id, std
         [b = backend_, id = std::move(run_id), o = std::move(owner)] { return b->release_lease(id, o); });
 }
 
-asio::awaitable<result<void>> async_store::begin_phase(std::string run_id, std::string phase_id)
+asio::awaitable<result<void>> async_store::begin_phase(std::string run_id, std::string phase_id,
+                                                       int iteration, std::optional<int> item)
 {
-    return on_writer<result<void>>(
-        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->begin_phase(id, p); });
+    return on_writer<result<void>>([b = backend_, id = std::move(run_id), p = std::move(phase_id), iteration,
+                                    item] { return b->begin_phase(id, p, iteration, item); });
 }
 
 asio::awaitable<result<void>> async_store::record_attempt(attempt_record attempt)
@@ -223,16 +239,16 @@ asio::awaitable<result<void>> async_store::record_attempt(attempt_record attempt
     return on_writer<result<void>>([b = backend_, a = std::move(attempt)] { return b->record_attempt(a); });
 }
 
-asio::awaitable<result<std::int64_t>> async_store::commit_phase(phase_record phase, std::vector<event_record> events,
+asio::awaitable<result<std::int64_t>> async_store::commit_phase(phase_record phase,
+                                                                std::vector<event_record> events,
                                                                 std::vector<attempt_record> attempts)
 {
-    return on_writer<result<std::int64_t>>(
-        [b = backend_, p = std::move(phase), e = std::move(events), a = std::move(attempts)] {
-            return b->commit_phase(p, e, a);
-        });
+    return on_writer<result<std::int64_t>>([b = backend_, p = std::move(phase), e = std::move(events),
+                                            a = std::move(attempts)] { return b->commit_phase(p, e, a); });
 }
 
-asio::awaitable<result<std::int64_t>> async_store::append_events(std::string run_id, std::vector<event_record> events)
+asio::awaitable<result<std::int64_t>> async_store::append_events(std::string run_id,
+                                                                 std::vector<event_record> events)
 {
     return on_writer<result<std::int64_t>>(
         [b = backend_, id = std::move(run_id), e = std::move(events)] { return b->append_events(id, e); });
@@ -244,24 +260,36 @@ asio::awaitable<result<std::vector<phase_record>>> async_store::get_phases(std::
         [b = backend_, id = std::move(run_id)] { return b->get_phases(id); });
 }
 
-asio::awaitable<result<phase_record>> async_store::get_phase(std::string run_id, std::string phase_id)
+asio::awaitable<result<phase_record>> async_store::get_phase(std::string run_id, std::string phase_id,
+                                                             int iteration, std::optional<int> item)
 {
     return on_writer<result<phase_record>>(
-        [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->get_phase(id, p); });
+        [b = backend_, id = std::move(run_id), p = std::move(phase_id), iteration, item] {
+        return b->get_phase(id, p, iteration, item);
+    });
 }
 
-asio::awaitable<result<std::vector<attempt_record>>> async_store::get_attempts(std::string run_id,
-                                                                               std::optional<std::string> phase_id)
+asio::awaitable<result<void>> async_store::copy_phases(std::string from_run, std::string to_run,
+                                                       std::vector<std::string> phase_ids)
+{
+    return on_writer<result<void>>([b = backend_, from = std::move(from_run), to = std::move(to_run),
+                                    ids = std::move(phase_ids)] { return b->copy_phases(from, to, ids); });
+}
+
+asio::awaitable<result<std::vector<attempt_record>>>
+async_store::get_attempts(std::string run_id, std::optional<std::string> phase_id)
 {
     return on_writer<result<std::vector<attempt_record>>>(
         [b = backend_, id = std::move(run_id), p = std::move(phase_id)] { return b->get_attempts(id, p); });
 }
 
-asio::awaitable<result<std::vector<event_record>>> async_store::get_events(std::string run_id, std::int64_t after_seq,
-                                                                           std::size_t limit)
+asio::awaitable<result<std::vector<event_record>>>
+async_store::get_events(std::string run_id, std::int64_t after_seq, std::size_t limit)
 {
     return on_writer<result<std::vector<event_record>>>(
-        [b = backend_, id = std::move(run_id), after_seq, limit] { return b->get_events(id, after_seq, limit); });
+        [b = backend_, id = std::move(run_id), after_seq, limit] {
+        return b->get_events(id, after_seq, limit);
+    });
 }
 
 asio::awaitable<result<void>> async_store::integrity_check()

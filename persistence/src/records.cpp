@@ -7,15 +7,17 @@ namespace ep::persistence {
 
 namespace {
 
-constexpr std::array<std::pair<run_status, std::string_view>, 5> run_names{{
+constexpr std::array<std::pair<run_status, std::string_view>, 6> run_names{{
     {run_status::pending, "pending"},
     {run_status::running, "running"},
+    {run_status::waiting, "waiting"},
     {run_status::completed, "completed"},
     {run_status::failed, "failed"},
     {run_status::interrupted, "interrupted"},
 }};
-constexpr std::array<std::pair<phase_status, std::string_view>, 5> phase_names{{
+constexpr std::array<std::pair<phase_status, std::string_view>, 6> phase_names{{
     {phase_status::running, "running"},
+    {phase_status::waiting, "waiting"},
     {phase_status::completed, "completed"},
     {phase_status::failed, "failed"},
     {phase_status::skipped, "skipped"},
@@ -53,11 +55,23 @@ timestamp now_ms() noexcept
     return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::string_view to_string(run_status s) noexcept { return name_of(run_names, s); }
-std::string_view to_string(phase_status s) noexcept { return name_of(phase_names, s); }
-std::string_view to_string(attempt_outcome o) noexcept { return name_of(outcome_names, o); }
+std::string_view to_string(run_status s) noexcept
+{
+    return name_of(run_names, s);
+}
+std::string_view to_string(phase_status s) noexcept
+{
+    return name_of(phase_names, s);
+}
+std::string_view to_string(attempt_outcome o) noexcept
+{
+    return name_of(outcome_names, o);
+}
 
-std::optional<run_status> parse_run_status(std::string_view text) noexcept { return value_of(run_names, text); }
+std::optional<run_status> parse_run_status(std::string_view text) noexcept
+{
+    return value_of(run_names, text);
+}
 std::optional<phase_status> parse_phase_status(std::string_view text) noexcept
 {
     return value_of(phase_names, text);

@@ -55,7 +55,10 @@ std::string definition_hash(std::string_view text)
     return out;
 }
 
-std::string default_owner() { return host_name() + ":" + std::to_string(::getpid()); }
+std::string default_owner()
+{
+    return host_name() + ":" + std::to_string(::getpid());
+}
 
 bool owner_is_dead_local_process(std::string_view owner)
 {

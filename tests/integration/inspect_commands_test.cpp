@@ -72,10 +72,12 @@ TEST_F(inspect_commands, list_show_and_output_report_what_the_run_did)
     {
         auto e = nlohmann::json::parse(line);
         run_id = e.at("run_id");
+        // Keyed as --show names instances: "implement #2" is the loop's second pass.
         if (e.at("type") == "phase_completed")
-            completed[e.at("phase")] = e;
+            completed[e.at("phase").get<std::string>() +
+                      (e.value("iteration", 1) > 1 ? " #" + std::to_string(e.value("iteration", 1)) : "")] = e;
     }
-    ASSERT_EQ(completed.size(), 3u);
+    ASSERT_EQ(completed.size(), 5u) << "design, then implement and review twice (the reviewer asks for changes once)";
 
     const auto list = ep_run({"--list"});
     ASSERT_EQ(list.code, 0) << list.err;
@@ -104,15 +106,22 @@ TEST_F(inspect_commands, list_show_and_output_report_what_the_run_did)
         EXPECT_NE(phase_row.find("$"), std::string::npos) << "cost column: " << phase_row;
     }
 
-    for (const auto& [phase, e] : completed)
+    for (const auto& [name, e] : completed)
     {
-        const auto output = ep_run({"--show", run_id, "--output", phase});
+        const auto phase = e["phase"].get<std::string>();
+        const auto iteration = std::to_string(e.value("iteration", 1));
+        const auto output = ep_run({"--show", run_id, "--output", phase, "--iteration", iteration});
         ASSERT_EQ(output.code, 0) << output.err;
         auto expected = e["output"].get<std::string>();
         if (expected.empty() || expected.back() != '\n')
             expected += '\n';
         EXPECT_EQ(output.out, expected) << phase << ": exactly the stored output, nothing around it";
     }
+
+    // Without --iteration: the last pass.
+    const auto last = ep_run({"--show", run_id, "--output", "review"});
+    ASSERT_EQ(last.code, 0) << last.err;
+    EXPECT_NE(last.out.find("\"approve\""), std::string::npos) << last.out;
 
     const auto missing = ep_run({"--show", run_id, "--output", "nope"});
     EXPECT_EQ(missing.code, 2);

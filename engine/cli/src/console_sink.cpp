@@ -41,6 +41,17 @@ std::string pad(std::string s, std::size_t w)
     return s;
 }
 
+// "review", "review #2" (a loop's second pass), "build[3]" (a fan-out item).
+std::string instance_label(const run_event& ev)
+{
+    std::string label = ev.field("phase");
+    if (auto it = ev.fields.find("iteration"); it != ev.fields.end() && it->is_number_integer() && it->get<int>() > 1)
+        label += " #" + std::to_string(it->get<int>());
+    if (auto it = ev.fields.find("item"); it != ev.fields.end() && it->is_number_integer())
+        label += "[" + std::to_string(it->get<int>()) + "]";
+    return label;
+}
+
 class console_sink final : public event_sink
 {
 public:
@@ -54,7 +65,7 @@ public:
     {
         if (run_id_.empty())
             run_id_ = ev.run_id;
-        const auto phase = ev.field("phase");
+        const auto phase = instance_label(ev);
         bool changed = true;
         if (ev.type == "run_started")
         {
@@ -119,6 +130,21 @@ public:
             // A cancellation's error already starts with the state ("cancelled: interrupted").
             if (!opts_.tty)
                 line("[" + phase + "] " + (cancelled ? e : "failed: " + e));
+        }
+        else if (ev.type == "phase_waiting")
+        {
+            auto& r = row_of(phase);
+            r.state = "waiting";
+            r.note = ev.field("prompt");
+            if (!opts_.tty)
+                line("[" + phase + "] waiting for an approval: " + r.note);
+        }
+        else if (ev.type == "approval_recorded")
+        {
+            const auto comment = ev.field("comment");
+            if (!opts_.quiet && !opts_.tty)
+                line("[" + phase + "] " + (ev.field("decision") == "approve" ? "approved" : "rejected") +
+                     (comment.empty() ? "" : ": " + comment));
         }
         else if (ev.type == "phase_skipped")
         {

@@ -56,6 +56,46 @@ std::string money(double c)
     return buf;
 }
 
+// "review", "review #2" (a loop's second pass), "build[3]" (a fan-out item).
+std::string instance_name(const ps::phase_record& p)
+{
+    std::string name = p.phase_id;
+    if (p.iteration > 1)
+        name += " #" + std::to_string(p.iteration);
+    if (p.item)
+        name += "[" + std::to_string(*p.item) + "]";
+    return name;
+}
+
+// --show RUN --output PHASE [--iteration N] [--item N]: one instance's output (the last pass by
+// default; the phase's own row, for a fan-out its aggregate, unless --item).
+int print_output(cli_context& ctx, const std::string& id, const std::vector<ps::phase_record>& phases)
+{
+    const auto& o = ctx.options;
+    const ps::phase_record* found = nullptr;
+    for (const auto& p : phases)
+        if (p.phase_id == o.output_phase && p.item == o.item && (!o.iteration || p.iteration == *o.iteration) &&
+            (!found || p.iteration > found->iteration))
+            found = &p;
+    if (!found)
+    {
+        ctx.err << "ep-run: run " << id << " has no phase '" << o.output_phase << "'"
+                << (o.iteration ? " iteration " + std::to_string(*o.iteration) : "")
+                << (o.item ? " item " + std::to_string(*o.item) : "") << "\n";
+        return 2;
+    }
+    if (found->status != ps::phase_status::completed)
+    {
+        ctx.err << "ep-run: phase '" << instance_name(*found) << "' is " << ps::to_string(found->status)
+                << "; it has no output\n";
+        return 1;
+    }
+    ctx.out << found->output_text;
+    if (found->output_text.empty() || found->output_text.back() != '\n')
+        ctx.out << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int list_command(cli_context& ctx)
@@ -107,24 +147,7 @@ int show_command(cli_context& ctx)
     const auto* phases = &shown->phases;
     const auto* attempts = &shown->attempts;
     if (!ctx.options.output_phase.empty())
-    {
-        for (const auto& p : *phases)
-            if (p.phase_id == ctx.options.output_phase)
-            {
-                if (p.status != ps::phase_status::completed)
-                {
-                    ctx.err << "ep-run: phase '" << p.phase_id << "' is " << ps::to_string(p.status)
-                            << "; it has no output\n";
-                    return 1;
-                }
-                ctx.out << p.output_text;
-                if (p.output_text.empty() || p.output_text.back() != '\n')
-                    ctx.out << "\n";
-                return 0;
-            }
-        ctx.err << "ep-run: run " << id << " has no phase '" << ctx.options.output_phase << "'\n";
-        return 2;
-    }
+        return print_output(ctx, id, *phases);
 
     auto& out = ctx.out;
     const auto& r = *run;
@@ -139,6 +162,8 @@ int show_command(cli_context& ctx)
         << "cost      " << money(r.totals.cost_usd) << "\n";
     if (!r.owner.empty())
         out << "owner     " << r.owner << "\n";
+    if (!r.parent_run_id.empty())
+        out << "forked    from run " << r.parent_run_id << " at phase '" << r.parent_phase << "'\n";
     out << "\n" << cell("PHASE", 18) << cell("STATUS", 11) << cell("PROVIDER/MODEL", 36) << cell("TIME", 8)
         << cell("TOKENS IN/OUT", 15) << cell("COST", 10) << "ATTEMPTS\n";
     for (const auto& p : *phases)
@@ -148,14 +173,15 @@ int show_command(cli_context& ctx)
             d = *p.finished - *p.started;
         else if (p.started && p.status == ps::phase_status::running)
             d = std::chrono::duration_cast<std::chrono::milliseconds>(ps::now_ms() - *p.started);
-        out << cell(p.phase_id, 18) << cell(std::string(ps::to_string(p.status)), 11)
+        out << cell(instance_name(p), 18) << cell(std::string(ps::to_string(p.status)), 11)
             << cell(p.provider.empty() ? "-" : p.provider + "/" + p.model, 36) << cell(secs(d), 8)
             << cell(std::to_string(p.input_tokens) + "/" + std::to_string(p.output_tokens), 15)
             << cell(money(p.cost_usd), 10) << p.attempts << "\n";
         if (!p.error.empty())
             out << "    " << p.error << "\n";
         for (const auto& a : *attempts)
-            if (a.phase_id == p.phase_id && a.outcome != ps::attempt_outcome::ok)
+            if (a.phase_id == p.phase_id && a.iteration == p.iteration && a.item == p.item &&
+                a.outcome != ps::attempt_outcome::ok)
                 out << "    attempt " << a.attempt << " " << a.provider << "/" << a.model << ": "
                     << ps::to_string(a.outcome) << (a.error.empty() ? "" : " — " + a.error) << "\n";
     }

@@ -127,12 +127,25 @@ struct stop_on_signals
     int count = 0;
 };
 
-int exit_code_of_run(const engine::run_outcome& outcome)
+// The commands that decide a waiting gate, exactly as to type them.
+void print_gate_commands(cli_context& ctx, const engine::run_outcome& outcome)
+{
+    std::string db = ctx.options.db.empty() ? "" : " --db " + ctx.options.db;
+    if (ctx.options.emulate)
+        db += " --emulate";
+    for (const auto& gate : outcome.waiting)
+        ctx.err << "ep-run: run " << outcome.run_id << " is waiting for an approval of '" << gate << "'\n"
+                << "  approve: ep-run --approve " << outcome.run_id << " " << gate << db << " [--comment TEXT]\n"
+                << "  reject:  ep-run --reject " << outcome.run_id << " " << gate << db << " --comment TEXT\n";
+}
+
+int exit_code_of_run(cli_context& ctx, const engine::run_outcome& outcome)
 {
     switch (outcome.status)
     {
     case ps::run_status::completed: return 0;
     case ps::run_status::interrupted: return 130;
+    case ps::run_status::waiting: print_gate_commands(ctx, outcome); return 3;
     default: return 1;
     }
 }
@@ -164,7 +177,7 @@ int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_ha
         print_problems(ctx, result->error());
         return exit_code_for(result->error());
     }
-    return exit_code_of_run(**result);
+    return exit_code_of_run(ctx, **result);
 }
 
 }  // namespace
@@ -191,14 +204,17 @@ int run_workflow_command(cli_context& ctx)
         ids.push_back(p.id);
     run_sinks sinks;
     add_sinks(sinks, ctx, ids);
-    runtime::run_options ropts;
-    ropts.fail_fast = ctx.options.fail_fast;
+    const auto ropts = run_options_for(ctx);
     return drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
         return rt.run(workflow, sink, &control, ropts);
     });
 }
 
-int resume_command(cli_context& ctx)
+namespace {
+
+// resume, approve/reject and fork: a run that continues from the store.
+template <class Operation>
+int continue_run(cli_context& ctx, Operation operation)
 {
     asio::io_context ioc;
     auto emu = ctx.options.emulate ? start_emulator(ioc, ctx) : nullptr;
@@ -206,12 +222,62 @@ int resume_command(cli_context& ctx)
     runtime::runtime rt(ioc.get_executor(), runtime_config_for(ctx, env));
     run_sinks sinks;
     add_sinks(sinks, ctx, {});
+    const auto ropts = run_options_for(ctx);
+    return drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
+        return operation(rt, sink, control, ropts);
+    });
+}
+
+std::string current_user(const ep::environment& env)
+{
+    if (auto u = env.get("USER"))
+        return *u;
+    if (auto u = env.get("LOGNAME"))
+        return *u;
+    return "unknown";
+}
+
+}  // namespace
+
+runtime::run_options run_options_for(const cli_context& ctx)
+{
     runtime::run_options ropts;
     ropts.fail_fast = ctx.options.fail_fast;
-    if (ctx.options.config_given)
+    ropts.max_cost_usd = ctx.options.max_cost;
+    if (ctx.options.mode != cli_mode::run && ctx.options.config_given)
         ropts.config = ctx.options.config;
-    return drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
+    return ropts;
+}
+
+int resume_command(cli_context& ctx)
+{
+    return continue_run(ctx, [&](runtime::runtime& rt, engine::event_sink& sink, engine::run_control& control,
+                                 const runtime::run_options& ropts) {
         return rt.resume(ctx.options.run_id, sink, &control, ropts);
+    });
+}
+
+int approve_command(cli_context& ctx)
+{
+    engine::approval_decision decision;
+    decision.phase = ctx.options.phase;
+    decision.approved = ctx.options.mode == cli_mode::approve;
+    decision.comment = ctx.options.comment;
+    decision.by = current_user(ctx.env);
+    return continue_run(ctx, [&](runtime::runtime& rt, engine::event_sink& sink, engine::run_control& control,
+                                 const runtime::run_options& ropts) {
+        return rt.approve(ctx.options.run_id, decision, sink, &control, ropts);
+    });
+}
+
+int fork_command(cli_context& ctx)
+{
+    runtime::fork_options fork;
+    fork.from_phase = ctx.options.from_phase;
+    fork.inputs = ctx.options.inputs;
+    return continue_run(ctx, [&](runtime::runtime& rt, engine::event_sink& sink, engine::run_control& control,
+                                 const runtime::run_options& ropts) {
+        return rt.fork(ctx.options.run_id, fork, sink, &control, ropts);
     });
 }
 
@@ -222,6 +288,8 @@ cli_handlers run_cli_handlers()
     h.resume = resume_command;
     h.list = list_command;
     h.show = show_command;
+    h.approve = approve_command;
+    h.fork = fork_command;
     return h;
 }
 

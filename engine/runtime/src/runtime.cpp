@@ -123,49 +123,7 @@ asio::awaitable<result<engine::run_outcome>> runtime::run(std::shared_ptr<const 
     req.definition = wf->definition;
     req.inputs = engine::input_texts(wf->inputs);
     req.mix = wf->routing.mix.name.empty() ? "A" : wf->routing.mix.name;
-    co_return co_await impl_->execute(wf->routing, std::move(req), sink, control, options);
-}
-
-asio::awaitable<result<engine::run_outcome>> runtime::resume(std::string run_id, engine::event_sink& sink,
-                                                             engine::run_control* control, run_options options)
-{
-    if (auto opened = impl_->ensure_store(store_access::write_existing); !opened)
-    {
-        auto e = opened.error();
-        if (e.code == runtime_errc::unknown_run)
-            e.message += " (unknown run id " + run_id + ")";
-        co_return e;
-    }
-    auto stored = co_await impl_->store->get_run(run_id);
-    if (!stored)
-    {
-        auto e = from_store_error(stored.error());
-        if (e.code == runtime_errc::unknown_run)
-            e.message = "unknown run id '" + run_id + "' in " + store_location();
-        co_return e;
-    }
-    if (stored->status == ps::run_status::completed)
-        co_return runtime_error{runtime_errc::already_completed, "run " + run_id + " already completed; nothing to resume", {}};
-
-    // The stored definition, not the file on disk (which may have changed since).
-    workflow_source source;
-    source.text = stored->definition;
-    source.display_name = stored->workflow + ".yaml (stored in run " + run_id + ")";
-    prepare_options popts;
-    popts.config = options.config.empty() ? stored->mix : options.config;
-    popts.bind_inputs = false;
-    auto wf = prepare(source, popts);
-    if (!wf)
-        co_return wf.error();
-    const auto routing = explain(*wf);
-    if (!routing.all_routable())
-        co_return unroutable_error(routing);
-    engine::run_request req;
-    req.spec = &wf->spec;
-    req.graph = &wf->graph;
-    req.resume_run_id = run_id;
-    if (!options.config.empty())
-        req.mix = wf->routing.mix.name.empty() ? options.config : wf->routing.mix.name;
+    req.max_cost_usd = options.max_cost_usd;
     co_return co_await impl_->execute(wf->routing, std::move(req), sink, control, options);
 }
 

@@ -19,6 +19,8 @@ public:
         case runtime_errc::unknown_run: return "unknown run id";
         case runtime_errc::lease_held: return "the run is being executed by another live process";
         case runtime_errc::already_completed: return "the run already completed";
+        case runtime_errc::not_waiting: return "the phase is not waiting for an approval";
+        case runtime_errc::unknown_phase: return "the run has no such phase";
         case runtime_errc::store_unusable: return "the run store cannot be used";
         case runtime_errc::store_failed: return "the run store failed";
         case runtime_errc::unknown_model: return "unknown model";

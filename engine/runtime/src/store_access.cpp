@@ -2,7 +2,7 @@
 // needs, errors mapped to runtime_errc.
 #include "runtime_impl.hpp"
 
-#include <ep/persistence/sqlite_store.hpp>
+#include <ep/persistence/open_store.hpp>
 
 namespace ep::runtime {
 
@@ -32,42 +32,29 @@ std::string runtime::impl::store_location() const
     return (std::filesystem::path(".ep") / "runs.db").string();
 }
 
-namespace {
-
-// "sqlite:PATH" or a plain path. (Other schemes arrive with their backends.)
-result<std::filesystem::path> sqlite_path(const std::string& location)
-{
-    constexpr std::string_view prefix = "sqlite:";
-    if (location.rfind(prefix, 0) == 0)
-        return std::filesystem::path(location.substr(prefix.size()));
-    if (location.find("://") != std::string::npos)
-        return runtime_error{runtime_errc::store_unusable,
-                             "unsupported store '" + location + "': use a path or sqlite:PATH", {}};
-    return std::filesystem::path(location);
-}
-
-}  // namespace
-
 result<void> runtime::impl::ensure_store(store_access access)
 {
     const bool writable = access != store_access::read_only;
     if (store && (store_writable || !writable))
         return {};
-    auto path = sqlite_path(store_location());
-    if (!path)
-        return path.error();
+    const std::string location = store_location();
+    auto parsed = ps::parse_store_uri(location);
+    if (!parsed)
+        return from_store_error(parsed.error());
     std::error_code ec;
-    if (access == store_access::write_existing && !std::filesystem::exists(*path, ec))
-        return runtime_error{runtime_errc::unknown_run, "no run store at " + path->string(), {}};
-    ps::sqlite_options o;
+    // A resume never creates a store: a missing SQLite file means the run id is unknown.
+    if (access == store_access::write_existing && parsed->backend == ps::store_location::backend_kind::sqlite &&
+        !std::filesystem::exists(parsed->target, ec))
+        return runtime_error{runtime_errc::unknown_run, "no run store at " + parsed->target, {}};
+    ps::store_options o;
     o.sync = cfg.durability;
     o.read_only = !writable;
-    auto opened = ps::sqlite_store::open(*path, o);
+    auto opened = ps::open_store(location, o);
     if (!opened)
     {
         auto err = from_store_error(opened.error());
         if (opened.error().code == ps::persistence_errc::not_found)
-            err.message = "no run store at " + path->string();
+            err.message = "no run store at " + ps::redact_store_uri(location);
         return err;
     }
     store.reset();  // a read-only store is replaced by the writable one

@@ -1,4 +1,5 @@
 #include <ep/engine/routing/failover.hpp>
+#include <ep/engine/error.hpp>
 #include <ep/engine/routing/routing_error.hpp>
 
 #include "routing/failover_decisions.hpp"
@@ -106,6 +107,7 @@ struct call_state
     bool succeeded = false;
     bool stopped = false;        // no further candidate is tried (stop plan, budget, deadline)
     bool deadline_passed = false;  // the deadline came before any attempt could start
+    std::string refusal;           // before_call said not to make a call (a budget)
 
     bool done() const noexcept { return cancelled || succeeded || stopped; }
     spdlog::logger& log() const { return *opts.logger; }
@@ -304,6 +306,14 @@ asio::awaitable<void> try_candidate(call_state& st, std::size_t index)
             co_return skip(st, c, on_candidate == 1 ? "circuit open" : "circuit opened after the failures above");
         pe::chat_request req = st.base;
         req.model = c.model;
+        if (st.cb.before_call)
+            if (auto refused = st.cb.before_call(c, req))
+            {
+                breaker->release();
+                st.refusal = std::move(*refused);
+                st.stopped = true;
+                co_return;
+            }
         limit_lease lease;  // a concurrency slot and the rate budget, both cancellable
         if (st.opts.limits)
             if (auto ec = co_await st.opts.limits->acquire(c.provider_name(), estimate_prompt_tokens(req), lease))
@@ -372,7 +382,13 @@ void finish(call_state& st, bool nothing_to_call)
     result.response = {};
     result.provider.clear();
     result.model.clear();
-    if (st.deadline_passed)
+    if (!st.refusal.empty())
+    {
+        result.ec = workflow_errc::budget_exceeded;
+        result.diag = pe::diagnostics{};
+        result.diag.message = st.refusal;
+    }
+    else if (st.deadline_passed)
     {
         result.ec = routing_errc::deadline_exceeded;
         result.diag = pe::diagnostics{};

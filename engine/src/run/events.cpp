@@ -104,6 +104,29 @@ run_event phase_skipped(const std::string& run_id, const std::string& phase, con
     return make("phase_skipped", run_id, {{"phase", phase}, {"reason", reason}});
 }
 
+run_event phase_waiting(const std::string& run_id, const std::string& phase, const std::string& prompt)
+{
+    return make("phase_waiting", run_id, {{"phase", phase}, {"prompt", prompt}});
+}
+
+run_event approval_recorded(const std::string& run_id, const std::string& phase, bool approved,
+                            const std::string& comment)
+{
+    nlohmann::json f = {{"phase", phase}, {"decision", approved ? "approve" : "reject"}};
+    if (!comment.empty())
+        f["comment"] = comment;
+    return make("approval_recorded", run_id, std::move(f));
+}
+
+run_event& tag_instance(run_event& ev, std::optional<int> iteration, std::optional<int> item)
+{
+    if (iteration)
+        ev.fields["iteration"] = *iteration;
+    if (item)
+        ev.fields["item"] = *item;
+    return ev;
+}
+
 run_event run_completed(const std::string& run_id, const std::string& status)
 {
     return make("run_completed", run_id, {{"status", status}});

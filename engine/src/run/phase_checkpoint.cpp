@@ -1,36 +1,41 @@
-// The last step of a phase: its checkpoint, one store transaction holding the result, its
-// attempts and its events (and, for a completed phase, its conversation), then the summary and
-// the run's context that dependents read.
+// The last step of an instance: its checkpoint, one store transaction holding the result, its
+// attempts and its events (and, when completed, its conversation), then its summary, the spend
+// and the result that dependents read.
 #include "run/phase_steps.hpp"
-#include "run/run_state.hpp"
+#include "run/services.hpp"
 
 #include <ep/engine/error.hpp>
 
-#include <spdlog/logger.h>
-
-namespace ep::engine {
+namespace ep::engine::detail {
 
 namespace ps = ep::persistence;
 namespace pv = ep::providers;
 
 namespace {
 
-ps::event_record conversation_record(const std::string& run_id, const std::string& phase,
-                                     const pv::conversation& conv)
+ps::event_record conversation_record(const run_state& rs, const instance_ref& ref, const pv::conversation& conv)
 {
     ps::event_record r;
-    r.run_id = run_id;
+    r.run_id = rs.run_id;
     r.ts = ps::now_ms();
     r.type = conversation_event_type;
-    r.payload = {{"phase", phase}, {"format", "openai"}, {"messages", pv::to_openai_messages(conv)}};
+    r.payload = {{"phase", rs.phase(ref.phase).id},
+                 {"iteration", rs.tracks[ref.phase].iteration},
+                 {"format", "openai"},
+                 {"messages", pv::to_openai_messages(conv)}};
+    if (ref.item)
+        r.payload["item"] = *ref.item;
     return r;
 }
 
-ps::phase_record phase_row(const detail::run_state& rs, const phase_spec& ph, const detail::phase_answer& a)
+ps::phase_record instance_row(const run_state& rs, const instance_ref& ref, const phase_answer& a)
 {
     ps::phase_record rec;
     rec.run_id = rs.run_id;
-    rec.phase_id = ph.id;
+    rec.phase_id = rs.phase(ref.phase).id;
+    rec.iteration = rs.tracks[ref.phase].iteration;
+    if (ref.item)
+        rec.item = static_cast<int>(*ref.item);
     rec.started = a.started;
     rec.finished = ps::now_ms();
     rec.attempts = static_cast<int>(a.attempts.size());
@@ -51,51 +56,34 @@ ps::phase_record phase_row(const detail::run_state& rs, const phase_spec& ph, co
     return rec;
 }
 
-}  // namespace
-
-asio::awaitable<void> workflow_executor::checkpoint_phase(detail::run_state& rs, std::size_t idx,
-                                                          detail::phase_answer& a, detail::phase_log& log)
+// Commits a completed instance; on a store error the answer becomes a failure.
+asio::awaitable<std::optional<run_event>> commit_completed(run_services& sv, run_state& rs, const instance_ref& ref,
+                                                           phase_answer& a, phase_log& log, ps::phase_record& rec,
+                                                           const std::vector<ps::attempt_record>& attempts)
 {
-    const auto& ph = rs.spec.phases[idx];
-    rs.checkpoint_queued[idx] = true;  // no "running" mark may follow (mark_running)
-    ps::phase_record rec = phase_row(rs, ph, a);
-    const auto attempts = detail::to_store_attempts(rs, ph, a.attempts);
-    std::optional<run_event> final_event;
-    if (a.end == detail::phase_end::completed)
+    rec.status = ps::phase_status::completed;
+    rec.output_text = a.output;
+    rec.output_json = a.output_json;
+    auto ev = events::phase_completed(rs.run_id, rec.phase_id, rec.provider, rec.model, a.in_tokens, a.out_tokens,
+                                      a.cost, a.output);
+    tag(rs, ev, ref.phase, ref.item);
+    log.add(ev);
+    log.events.push_back(conversation_record(rs, ref, a.conversation));
+    if (auto committed = co_await sv.store.commit_phase(rec, log.events, attempts); !committed)
     {
-        rec.status = ps::phase_status::completed;
-        rec.output_text = a.output;
-        rec.output_json = a.output_json;
-        final_event = events::phase_completed(rs.run_id, ph.id, rec.provider, rec.model, a.in_tokens,
-                                              a.out_tokens, a.cost, a.output);
-        log.add(*final_event);
-        log.events.push_back(conversation_record(rs.run_id, ph.id, a.conversation));
-        if (auto committed = co_await store_.commit_phase(rec, log.events, attempts); !committed)
-        {
-            a.end = detail::phase_end::failed;
-            a.failure = {workflow_errc::checkpoint_failed,
-                         "cannot save the phase result: " + committed.error().to_string()};
-            log_->error("run {} phase {}: {}", rs.run_id, ph.id, a.failure.message);
-            log.events.clear();  // rolled back; the failure is recorded below instead
-        }
+        a.end = phase_end::failed;
+        a.failure = {workflow_errc::checkpoint_failed, "cannot save the phase result: " + committed.error().to_string()};
+        sv.log.error("run {} phase {}: {}", rs.run_id, rec.phase_id, a.failure.message);
+        log.events.clear();  // rolled back; the failure is recorded instead
+        co_return std::nullopt;
     }
-    if (a.end != detail::phase_end::completed)
-    {
-        if (a.end == detail::phase_end::cancelled)
-            a.failure = {workflow_errc::cancelled,
-                         "cancelled: " + (rs.stop_reason.empty() ? std::string("interrupted") : rs.stop_reason)};
-        rec.status = a.end == detail::phase_end::cancelled ? ps::phase_status::cancelled : ps::phase_status::failed;
-        rec.error = a.failure.message;
-        rec.output_text.clear();
-        rec.output_json.reset();
-        final_event = events::phase_failed(rs.run_id, ph.id, a.failure.message);
-        log.add(*final_event);
-        if (auto r = co_await store_.commit_phase(rec, log.events, attempts); !r)
-            log_->error("run {} phase {}: cannot record the failure: {}", rs.run_id, ph.id, r.error().to_string());
-    }
-    rs.sink.on_event(*final_event);
+    co_return ev;
+}
 
-    auto& sum = rs.summaries[idx];
+void update_summary(run_state& rs, const instance_ref& ref, phase_answer& a, const ps::phase_record& rec)
+{
+    auto& in = rs.instance(ref);
+    auto& sum = in.summary;
     sum.status = rec.status;
     sum.provider = rec.provider;
     sum.model = rec.model;
@@ -104,15 +92,49 @@ asio::awaitable<void> workflow_executor::checkpoint_phase(detail::run_state& rs,
     sum.input_tokens = a.in_tokens;
     sum.output_tokens = a.out_tokens;
     sum.cost_usd = a.cost;
-    if (a.end == detail::phase_end::completed)
+    rs.spent_cost += a.cost;
+    rs.spent_tokens += a.in_tokens + a.out_tokens;
+    if (a.end == phase_end::completed)
     {
         sum.output = a.output;
-        rs.context.phases[ph.id] = {a.output, a.output_json};
-        rs.conversations[ph.id] = std::move(a.conversation);
-        rs.states[idx] = phase_state::completed;
+        if (!ref.item)
+            set_result(rs, ref.phase, {a.output, a.output_json});
+        rs.conversations[rec.phase_id] = std::move(a.conversation);
+        in.state = phase_state::completed;
     }
     else
-        rs.states[idx] = a.end == detail::phase_end::cancelled ? phase_state::cancelled : phase_state::failed;
+        in.state = a.end == phase_end::cancelled ? phase_state::cancelled : phase_state::failed;
 }
 
-}  // namespace ep::engine
+}  // namespace
+
+asio::awaitable<void> checkpoint_instance(run_services& sv, run_state& rs, const instance_ref& ref,
+                                          phase_answer& a, phase_log& log)
+{
+    rs.instance(ref).checkpoint_queued = true;  // no "running" mark may follow (mark_running)
+    ps::phase_record rec = instance_row(rs, ref, a);
+    const auto attempts = to_store_attempts(rs, ref, a.attempts);
+    std::optional<run_event> final_event;
+    if (a.end == phase_end::completed)
+        final_event = co_await commit_completed(sv, rs, ref, a, log, rec, attempts);
+    if (a.end != phase_end::completed)
+    {
+        if (a.end == phase_end::cancelled)
+            a.failure = {workflow_errc::cancelled,
+                         "cancelled: " + (rs.stop_reason.empty() ? std::string("interrupted") : rs.stop_reason)};
+        rec.status = a.end == phase_end::cancelled ? ps::phase_status::cancelled : ps::phase_status::failed;
+        rec.error = a.failure.message;
+        rec.output_text.clear();
+        rec.output_json.reset();
+        final_event = events::phase_failed(rs.run_id, rec.phase_id, a.failure.message);
+        tag(rs, *final_event, ref.phase, ref.item);
+        log.add(*final_event);
+        if (auto r = co_await sv.store.commit_phase(rec, log.events, attempts); !r)
+            sv.log.error("run {} phase {}: cannot record the failure: {}", rs.run_id, rec.phase_id,
+                         r.error().to_string());
+    }
+    rs.sink.on_event(*final_event);
+    update_summary(rs, ref, a, rec);
+}
+
+}  // namespace ep::engine::detail

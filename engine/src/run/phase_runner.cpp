@@ -1,7 +1,7 @@
 // One phase in three steps: build its request (no I/O), call the candidates through the
 // failover layer under the phase deadline with the one JSON repair, and commit the checkpoint.
 #include "run/phase_steps.hpp"
-#include "run/run_state.hpp"
+#include "run/services.hpp"
 
 #include <ep/engine/error.hpp>
 #include <ep/engine/routing/routing_error.hpp>
@@ -65,17 +65,19 @@ std::string user_message(const phase_spec& ph, const render_context& ctx, const 
 
 }  // namespace
 
-std::optional<phase_failure> build_phase_request(const run_state& rs, const phase_spec& ph, const policy& pol,
+std::optional<phase_failure> build_phase_request(run_state& rs, const instance_ref& ref, const policy& pol,
                                                  pv::chat_request& req)
 {
+    const auto& ph = rs.phase(ref.phase);
     const auto* persona = pol.find_persona(ph.persona.value);
+    const auto& ctx = instance_context(rs, ref.phase, ref.item);
     std::string why;
-    auto prompt = render_template(ph.prompt_template, rs.context, &why);
+    auto prompt = render_template(ph.prompt_template, ctx, &why);
     if (!prompt)
         return phase_failure{workflow_errc::render_failed, "cannot render the prompt: " + why};
     if (ph.system_template)
     {
-        auto sys = render_template(*ph.system_template, rs.context, &why);
+        auto sys = render_template(*ph.system_template, ctx, &why);
         if (!sys)
             return phase_failure{workflow_errc::render_failed, "cannot render the system prompt: " + why};
         req.system = std::move(*sys);
@@ -94,7 +96,7 @@ std::optional<phase_failure> build_phase_request(const run_state& rs, const phas
         if (req.system.empty())
             req.system = it->second.system;
     }
-    req.messages.push_back(pv::message::user_text(user_message(ph, rs.context, *prompt)));
+    req.messages.push_back(pv::message::user_text(user_message(ph, ctx, *prompt)));
     req.max_tokens = ph.max_tokens ? ph.max_tokens : (persona ? persona->max_tokens : std::nullopt);
     req.temperature = ph.temperature ? ph.temperature : (persona ? persona->temperature : std::nullopt);
     if (ph.output.format == output_format::json)
@@ -107,23 +109,25 @@ std::optional<phase_failure> build_phase_request(const run_state& rs, const phas
 
 namespace {
 
-failover_callbacks event_callbacks(run_state& rs, const phase_spec& ph, phase_log& log)
+failover_callbacks event_callbacks(run_state& rs, const instance_ref& ref, phase_log& log)
 {
     failover_callbacks cbs;
-    auto emit = [&rs, &log](const run_event& ev) {
+    const std::string& id = rs.phase(ref.phase).id;
+    auto emit = [&rs, &log, ref](run_event ev) {
+        tag(rs, ev, ref.phase, ref.item);
         log.add(ev);
         rs.sink.on_event(ev);
     };
-    cbs.on_attempt_started = [&rs, &ph, emit](int n, const std::string& provider, const std::string& model) {
-        emit(events::phase_started(rs.run_id, ph.id, n, provider, model));
+    cbs.on_attempt_started = [&rs, &id, emit](int n, const std::string& provider, const std::string& model) {
+        emit(events::phase_started(rs.run_id, id, n, provider, model));
     };
-    cbs.on_event = [&rs, &ph, emit](const pv::stream_event& ev) {
+    cbs.on_event = [&rs, &id, emit](const pv::stream_event& ev) {
         if (const auto* t = std::get_if<pv::text_delta_event>(&ev); t && !t->text.empty())
-            emit(events::text_delta(rs.run_id, ph.id, t->text));
+            emit(events::text_delta(rs.run_id, id, t->text));
     };
-    cbs.on_attempt_failed = [&rs, &ph, emit](const attempt_record& a) {
+    cbs.on_attempt_failed = [&rs, &id, emit](const attempt_record& a) {
         if (a.ec != asio::error::operation_aborted)
-            emit(events::attempt_failed(rs.run_id, ph.id, a.number, a.provider, a.model, a.describe(), a.status,
+            emit(events::attempt_failed(rs.run_id, id, a.number, a.provider, a.model, a.describe(), a.status,
                                         a.retry_in));
     };
     return cbs;
@@ -144,26 +148,35 @@ bool take_call(phase_answer& answer, phase_call_result& r)
         return true;
     }
     if (r.ec == asio::error::operation_aborted)
-        answer.end = phase_end::cancelled;
-    else
     {
-        answer.end = phase_end::failed;
-        answer.failure.code = r.ec;
-        answer.failure.message = !answer.attempts.empty() && r.ec != routing_errc::deadline_exceeded
-                                     ? answer.attempts.back().describe()
-                                     : r.ec.message() + ": " + r.diag.to_string();
+        answer.end = phase_end::cancelled;
+        return false;
     }
+    answer.end = phase_end::failed;
+    answer.failure.code = r.ec;
+    // Our own reasons (a budget, the deadline, nothing routable) say more than the last attempt.
+    const bool ours = r.ec.category() != providers::provider_category();
+    answer.failure.message = !answer.attempts.empty() && !ours ? answer.attempts.back().describe()
+                                                               : r.diag.message.empty() ? r.ec.message()
+                                                                                        : r.diag.message;
     return false;
 }
 
 }  // namespace
 
-asio::awaitable<phase_answer> call_phase(run_state& rs, const phase_spec& ph, failover_executor& failover,
-                                         phase_call_plan plan, phase_log& log, spdlog::logger& logger)
+asio::awaitable<phase_answer> call_phase(run_services& sv, run_state& rs, const instance_ref& ref,
+                                         phase_call_plan plan, phase_log& log)
 {
+    const auto& ph = rs.phase(ref.phase);
     phase_answer answer;
-    const failover_callbacks cbs = event_callbacks(rs, ph, log);
-    phase_call_result first = co_await failover.call_with_failover(plan.candidates, plan.request, cbs, plan.options);
+    failover_callbacks cbs = event_callbacks(rs, ref, log);
+    std::pair<double, std::int64_t> reserved{};
+    cbs.before_call = [&](const candidate& c, const pv::chat_request& req) {
+        release_budget(rs, reserved);  // an earlier attempt's worst case is over
+        return check_budget(rs, ph, answer.cost, c, req, reserved);
+    };
+    phase_call_result first = co_await sv.failover.call_with_failover(plan.candidates, plan.request, cbs, plan.options);
+    release_budget(rs, reserved);
     if (!take_call(answer, first))
         co_return answer;
     auto answer_msg = first.response.to_message();
@@ -173,13 +186,14 @@ asio::awaitable<phase_answer> call_phase(run_state& rs, const phase_spec& ph, fa
         auto check = check_json_output(output, ph.output.schema);
         if (!check.value)
         {
-            logger.info("run {} phase {}: JSON output rejected ({}); one repair attempt", rs.run_id, ph.id,
+            sv.log.info("run {} phase {}: JSON output rejected ({}); one repair attempt", rs.run_id, ph.id,
                         check.error);
             plan.request.messages.push_back(answer_msg);
             plan.request.messages.push_back(pv::message::user_text(json_repair_prompt(check, ph.output.schema)));
             plan.options.first_attempt_number = static_cast<int>(answer.attempts.size()) + 1;
             phase_call_result second =
-                co_await failover.call_with_failover(plan.candidates, plan.request, cbs, plan.options);
+                co_await sv.failover.call_with_failover(plan.candidates, plan.request, cbs, plan.options);
+            release_budget(rs, reserved);
             if (!take_call(answer, second))
                 co_return answer;
             answer_msg = second.response.to_message();
@@ -210,7 +224,7 @@ std::string duration_text(std::chrono::milliseconds d)
     return std::to_string(d.count()) + "ms";
 }
 
-std::vector<ps::attempt_record> to_store_attempts(const run_state& rs, const phase_spec& ph,
+std::vector<ps::attempt_record> to_store_attempts(const run_state& rs, const instance_ref& ref,
                                                   const std::vector<attempt_record>& attempts)
 {
     std::vector<ps::attempt_record> out;
@@ -219,7 +233,10 @@ std::vector<ps::attempt_record> to_store_attempts(const run_state& rs, const pha
     {
         ps::attempt_record r;
         r.run_id = rs.run_id;
-        r.phase_id = ph.id;
+        r.phase_id = rs.phase(ref.phase).id;
+        r.iteration = rs.tracks[ref.phase].iteration;
+        if (ref.item)
+            r.item = static_cast<int>(*ref.item);
         r.attempt = a.number;
         r.provider = a.provider;
         r.model = a.model;
@@ -236,54 +253,88 @@ std::vector<ps::attempt_record> to_store_attempts(const run_state& rs, const pha
     return out;
 }
 
-}  // namespace detail
+namespace {
 
-asio::awaitable<void> workflow_executor::run_phase(detail::run_state& rs, std::size_t idx)
+// A resume: the instance completed before; its stored result is used, nothing is sent.
+void load_instance(run_state& rs, const instance_ref& ref, const ps::phase_record& stored)
+{
+    auto& in = rs.instance(ref);
+    in.state = phase_state::completed;
+    auto& s = in.summary;
+    s.status = stored.status;
+    s.provider = stored.provider;
+    s.model = stored.model;
+    s.input_tokens = stored.input_tokens;
+    s.output_tokens = stored.output_tokens;
+    s.cost_usd = stored.cost_usd;
+    s.from_checkpoint = true;
+    s.output = stored.output_text;
+    if (stored.started && stored.finished)
+        s.duration = *stored.finished - *stored.started;
+    if (!ref.item)
+        set_result(rs, ref.phase, {stored.output_text, stored.output_json});
+}
+
+// The failover plan of an LLM instance: its request, candidates, retry policy and deadline.
+std::optional<phase_failure> plan_call(run_services& sv, run_state& rs, const instance_ref& ref, phase_call_plan& plan)
+{
+    const auto& ph = rs.phase(ref.phase);
+    if (auto failed = build_phase_request(rs, ref, sv.pol, plan.request))
+        return failed;
+    auto routed = sv.candidates(ph, estimate_prompt_tokens(plan.request));
+    plan.candidates = std::move(routed.candidates);
+    if (plan.candidates.empty())
+        return phase_failure{router_errc::unroutable, routed.error};
+    plan.options.retry = phase_retry_policy(sv.failover.options().retry, ph.retry);
+    plan.options.on_content_filter = resolve_request_features(ph, sv.pol.find_persona(ph.persona.value)).on_content_filter;
+    const auto timeout = ph.timeout.value_or(sv.opts.default_phase_timeout);
+    plan.options.deadline = std::chrono::steady_clock::now() + timeout;
+    return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_instance(run_services& sv, run_state& rs, instance_ref ref)
 {
     // Cancellation is observed, never thrown, so the runner can still record "cancelled".
     co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
     co_await asio::this_coro::throw_if_cancelled(false);
-
-    const auto& ph = rs.spec.phases[idx];
+    if (const auto* stored = stored_instance(rs, ref.phase, ref.item);
+        stored && stored->status == ps::phase_status::completed)
+    {
+        load_instance(rs, ref, *stored);
+        co_return;
+    }
+    const auto& ph = rs.phase(ref.phase);
     const auto t0 = std::chrono::steady_clock::now();
-    detail::phase_log log;
     const auto started = ps::now_ms();
-    detail::phase_answer answer;
+    phase_log log;
+    phase_answer answer;
     // The store learns of the start later, if at all (mark_running): the checkpoint is this
-    // phase's one commit.
-    if (rs.cancel_requested[idx])
-        answer.end = detail::phase_end::cancelled;
+    // instance's one commit.
+    if (rs.instance(ref).cancel_requested)
+        answer.end = phase_end::cancelled;
     else
     {
-        detail::phase_call_plan plan;
-        if (auto failed = detail::build_phase_request(rs, ph, policy_, plan.request))
+        phase_call_plan plan;
+        if (auto failed = plan_call(sv, rs, ref, plan))
             answer.failure = std::move(*failed);
         else
         {
-            auto routed = candidates_(ph, estimate_prompt_tokens(plan.request));
-            plan.candidates = std::move(routed.candidates);
-            if (plan.candidates.empty())
-                answer.failure = {router_errc::unroutable, routed.error};
-        }
-        if (!answer.failure.code)
-        {
-            plan.options.retry = detail::phase_retry_policy(failover_.options().retry, ph.retry);
-            plan.options.on_content_filter =
-                resolve_request_features(ph, policy_.find_persona(ph.persona.value)).on_content_filter;
-            const auto timeout = ph.timeout.value_or(opts_.default_phase_timeout);
-            plan.options.deadline = std::chrono::steady_clock::now() + timeout;
-            answer = co_await detail::call_phase(rs, ph, failover_, std::move(plan), log, *log_);
+            const auto timeout = ph.timeout.value_or(sv.opts.default_phase_timeout);
+            answer = co_await call_phase(sv, rs, ref, std::move(plan), log);
             if (answer.failure.code == routing_errc::deadline_exceeded)
-                answer.failure.message = "timed out after " + detail::duration_text(timeout);
+                answer.failure.message = "timed out after " + duration_text(timeout);
         }
         co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
-        if (rs.cancel_requested[idx] && answer.end != detail::phase_end::completed)
-            answer.end = detail::phase_end::cancelled;
+        if (rs.instance(ref).cancel_requested && answer.end != phase_end::completed)
+            answer.end = phase_end::cancelled;
     }
     answer.started = started;
-    co_await checkpoint_phase(rs, idx, answer, log);
-    rs.summaries[idx].duration =
+    co_await checkpoint_instance(sv, rs, ref, answer, log);
+    rs.instance(ref).summary.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
 }
 
+}  // namespace detail
 }  // namespace ep::engine

@@ -65,18 +65,27 @@ struct phase_call_plan
 /// The phase's retry policy: `spec` (its `retry:`) over the failover's default `base`.
 retry_policy phase_retry_policy(const retry_policy& base, const std::optional<retry_spec>& spec);
 
-/// Renders the prompt/system templates and assembles the request (no I/O). Returns why it
-/// cannot be built (a template that cannot render, a missing conversation to continue).
-std::optional<phase_failure> build_phase_request(const run_state& rs, const phase_spec& ph, const policy& pol,
+struct instance_ref;
+struct run_services;
+
+/// Renders the prompt/system templates of instance `ref` and assembles the request (no I/O).
+/// Returns why it cannot be built (a template that cannot render, a missing conversation).
+std::optional<phase_failure> build_phase_request(run_state& rs, const instance_ref& ref, const policy& pol,
                                                  providers::chat_request& req);
 
 /// Calls the candidates (events go to the run's sink and `log`), and, for a JSON output that
-/// does not validate, makes one repair call showing the model its error.
-boost::asio::awaitable<phase_answer> call_phase(run_state& rs, const phase_spec& ph, failover_executor& failover,
-                                                phase_call_plan plan, phase_log& log, spdlog::logger& logger);
+/// does not validate, makes one repair call showing the model its error. Every call is checked
+/// against the budgets first.
+boost::asio::awaitable<phase_answer> call_phase(run_services& sv, run_state& rs, const instance_ref& ref,
+                                                phase_call_plan plan, phase_log& log);
+
+/// The last step: the instance's checkpoint (result, attempts, events and conversation in one
+/// transaction), then its summary and the result dependents read.
+boost::asio::awaitable<void> checkpoint_instance(run_services& sv, run_state& rs, const instance_ref& ref,
+                                                 phase_answer& answer, phase_log& log);
 
 /// The engine's attempt records as the store keeps them.
-std::vector<persistence::attempt_record> to_store_attempts(const run_state& rs, const phase_spec& ph,
+std::vector<persistence::attempt_record> to_store_attempts(const run_state& rs, const instance_ref& ref,
                                                            const std::vector<attempt_record>& attempts);
 
 /// "30s" or "1500ms".

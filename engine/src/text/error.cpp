@@ -26,6 +26,11 @@ public:
         case workflow_errc::missing_context: return "no stored conversation to continue";
         case workflow_errc::checkpoint_failed: return "cannot save the phase result";
         case workflow_errc::internal_error: return "internal error";
+        case workflow_errc::expression_failed: return "an expression failed";
+        case workflow_errc::budget_exceeded: return "the budget would be exceeded";
+        case workflow_errc::loop_exhausted: return "the loop reached max_iterations";
+        case workflow_errc::approval_rejected: return "the approval was rejected";
+        case workflow_errc::gate_timed_out: return "the approval gate timed out with no default";
         }
         return "unknown workflow error";
     }

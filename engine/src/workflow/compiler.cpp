@@ -19,6 +19,14 @@ std::optional<std::size_t> dag::index_of(std::string_view id) const
     return std::nullopt;
 }
 
+std::optional<std::size_t> dag::loop_of_owner(std::size_t owner) const
+{
+    for (std::size_t l = 0; l < loops_.size(); ++l)
+        if (loops_[l].owner == owner)
+            return l;
+    return std::nullopt;
+}
+
 bool dag::is_upstream(std::size_t upstream, std::size_t phase) const
 {
     return phase < upstream_.size() && upstream < upstream_[phase].size() && upstream_[phase][upstream];
@@ -101,6 +109,9 @@ struct compile_state
     void check_template(std::size_t i, const located<std::string>& text, const parsed_template& tpl,
                         const std::vector<std::string>& input_names);
     void check_references();
+    void check_loops();
+    void nest_loops();
+    bool in_any_loop_with(std::size_t phase, std::size_t other) const;
 };
 
 // Pass 1: phase ids (duplicates), then every `needs` resolved to an index.
@@ -155,6 +166,8 @@ void compile_state::check_personas()
             names.push_back(name);
     for (const auto& p : spec.phases)
     {
+        if (p.kind == phase_kind::approval)
+            continue;  // a gate asks a person
         if (p.persona.value.empty())
             error(p.where, "phase '" + p.id + "' has no persona (set 'persona' or 'defaults.persona')");
         else if (personas && !personas->find_persona(p.persona.value))
@@ -269,25 +282,123 @@ bool compile_state::check_upstream(std::size_t i, const std::string& other, cons
 }
 
 void compile_state::check_template(std::size_t i, const located<std::string>& text, const parsed_template& tpl,
-                    const std::vector<std::string>& input_names)
+                                   const std::vector<std::string>& input_names)
 {
+    using k = template_ref::kind_type;
+    const auto& p = spec.phases[i];
     for (const auto& ref : tpl.refs())
     {
         auto where = template_location(spec, text, ref.offset);
-        if (ref.kind == template_ref::kind_type::input)
+        switch (ref.kind)
         {
+        case k::input:
             if (!spec.find_input(ref.name))
                 error(where, "unknown input '" + ref.name + "' in " + ref.text +
-                                    detail::did_you_mean(ref.name, input_names));
+                                 detail::did_you_mean(ref.name, input_names));
+            break;
+        case k::loop_iteration:
+            if (!g.innermost_.at(i))
+                error(where, ref.text + " in phase '" + p.id + "', which is in no loop body");
+            break;
+        case k::item:
+        case k::index:
+            if (!p.for_each)
+                error(where, ref.text + " in phase '" + p.id + "', which has no for_each");
+            break;
+        case k::previous_output:
+        case k::previous_json:
+            if (!index.count(ref.name))
+                error(where, ref.text + " refers to unknown phase '" + ref.name + "'" + detail::did_you_mean(ref.name, ids));
+            else if (!in_any_loop_with(i, index.at(ref.name)))
+                error(where, ref.text + ": phase '" + ref.name + "' is not in a loop body with phase '" + p.id +
+                                 "' (previous.ID reads the previous iteration of the same loop)");
+            break;
+        case k::phase_output:
+        case k::phase_json:
+        case k::phase_outputs:
+        {
+            if (!check_upstream(i, ref.name, where, "template " + ref.text + " refers to"))
+                break;
+            const auto& other = spec.phases[index.at(ref.name)];
+            if (ref.kind == k::phase_outputs && !other.for_each)
+                error(where, ref.text + ": phase '" + ref.name + "' has no for_each (use phases." + ref.name +
+                                 ".output)");
+            if (ref.kind == k::phase_json && other.output.format != output_format::json && !other.for_each)
+                error(where, "phase '" + ref.name + "' has text output; use {{ phases." + ref.name +
+                                 ".output }} or give it 'output: {format: json}'");
+            break;
+        }
+        }
+    }
+}
+
+bool compile_state::in_any_loop_with(std::size_t phase, std::size_t other) const
+{
+    for (const auto& l : g.loops_)
+        if (l.body[phase] && l.body[other])
+            return true;
+    return false;
+}
+
+// Pass 7: each `repeat` names an ancestor (or itself) as `from`; its body is every phase on a
+// path from `from` to the owner; bodies of different loops are disjoint or nested.
+void compile_state::check_loops()
+{
+    const std::size_t n = size();
+    for (std::size_t p = 0; p < n; ++p)
+    {
+        const auto& ph = spec.phases[p];
+        if (!ph.repeat)
+            continue;
+        auto it = index.find(ph.repeat->from.value);
+        if (it == index.end())
+        {
+            error(ph.repeat->from.where, "repeat.from names unknown phase '" + ph.repeat->from.value + "'" +
+                                             detail::did_you_mean(ph.repeat->from.value, ids));
             continue;
         }
-        if (!check_upstream(i, ref.name, where, "template " + ref.text + " refers to"))
+        const std::size_t from = it->second;
+        if (from != p && (cycles || !g.upstream_[p][from]))
+        {
+            error(ph.repeat->from.where, "repeat.from '" + ph.repeat->from.value + "' must be phase '" + ph.id +
+                                             "' itself or one of its ancestors (a phase it needs, directly or not)");
             continue;
-        if (ref.kind == template_ref::kind_type::phase_json &&
-            spec.phases[index.at(ref.name)].output.format != output_format::json)
-            error(where, "phase '" + ref.name + "' has text output; use {{ phases." + ref.name +
-                                ".output }} or give it 'output: {format: json}'");
+        }
+        loop_info loop{p, from, std::vector<bool>(n, false), std::nullopt};
+        for (std::size_t x = 0; x < n; ++x)
+            loop.body[x] = (x == from || g.upstream_[x][from]) && (x == p || g.upstream_[p][x]);
+        g.loops_.push_back(std::move(loop));
     }
+    nest_loops();
+}
+
+void compile_state::nest_loops()
+{
+    auto& loops = g.loops_;
+    auto body_size = [](const loop_info& l) { return std::count(l.body.begin(), l.body.end(), true); };
+    std::stable_sort(loops.begin(), loops.end(),
+                     [&](const loop_info& a, const loop_info& b) { return body_size(a) < body_size(b); });
+    for (std::size_t a = 0; a < loops.size(); ++a)
+        for (std::size_t b = a + 1; b < loops.size(); ++b)
+        {
+            bool shared = false, a_in_b = true;
+            for (std::size_t x = 0; x < size(); ++x)
+            {
+                shared = shared || (loops[a].body[x] && loops[b].body[x]);
+                a_in_b = a_in_b && (!loops[a].body[x] || loops[b].body[x]);
+            }
+            if (shared && !a_in_b)
+                error(spec.phases[loops[a].owner].repeat->where,
+                      "the loop of '" + ids[loops[a].owner] + "' and the loop of '" + ids[loops[b].owner] +
+                          "' overlap; loop bodies must be disjoint or one inside the other");
+            else if (a_in_b && !loops[a].parent)
+                loops[a].parent = b;  // the smallest loop holding it: the first found
+        }
+    g.innermost_.assign(size(), std::nullopt);
+    for (std::size_t x = 0; x < size(); ++x)
+        for (std::size_t l = 0; l < loops.size() && !g.innermost_[x]; ++l)
+            if (loops[l].body[x])
+                g.innermost_[x] = l;
 }
 
 // Pass 6: what templates and `context:` read exists and is upstream.
@@ -320,6 +431,7 @@ boost::system::result<dag> compile(const workflow_spec& spec, const policy* pers
     st.check_personas();
     st.report_cycles(st.order_levels());
     st.compute_upstream();
+    st.check_loops();
     st.check_references();
     if (diag.size() != before)
         return make_error_code(st.cycles && !st.other_errors ? workflow_errc::cycle_detected

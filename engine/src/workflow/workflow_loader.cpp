@@ -1,6 +1,7 @@
 // workflow_spec from a schema-checked yaml_document.
 #include "schema/schema_validator.hpp"
 #include "text/suggest.hpp"
+#include "workflow/control_flow_reader.hpp"
 #include "workflow/request_features.hpp"
 #include "yaml/json_access.hpp"
 #include "yaml/yaml_document.hpp"
@@ -35,6 +36,9 @@ public:
         read_inputs(spec);
         read_defaults(spec);
         read_phases(spec);
+        spec.budget = detail::read_budget(doc_, root, "");
+        if (auto program = detail::compile_expressions(doc_, expressions_, diag_))
+            spec.expressions = std::move(*program);
         spec.has_inline_personas = root.contains("personas");
         spec.has_inline_providers = root.contains("providers");
         return spec;
@@ -246,12 +250,14 @@ private:
             phase.retry = defaults.retry;
             if (auto own = read_retry(p))
                 phase.retry = phase.retry ? phase.retry->overlaid_with(*own) : *own;
+            detail::read_control_flow(doc_, p, pointer, phase, expressions_, diag_);
             spec.phases.push_back(std::move(phase));
         }
     }
 
     const yaml_document& doc_;
     diagnostics& diag_;
+    std::vector<expression_source> expressions_;  // every phase's, compiled together at the end
 };
 
 std::optional<workflow_spec> finish(std::shared_ptr<yaml_document> doc, diagnostics& diag)

@@ -1,4 +1,5 @@
 #include "answer.hpp"
+#include "review_loop.hpp"
 
 #include <algorithm>
 #include <array>
@@ -83,8 +84,9 @@ std::string architect_text(const std::string& topic, std::uint64_t seed)
            " → Store → response.\n\n## Risks\n- Back-pressure between components; bound every queue.\n";
 }
 
-std::string code_text(const std::string& topic, const std::string& user_lower, std::uint64_t seed)
+std::string code_text(const std::string& topic, const std::string& user_text, std::uint64_t seed)
 {
+    const std::string user_lower = lower(user_text);
     std::string lang = std::string(pick(languages, seed));
     if (user_lower.find("python") != std::string::npos)
         lang = "python";
@@ -100,17 +102,22 @@ std::string code_text(const std::string& topic, const std::string& user_lower, s
         code = "// " + topic + "\n#include <set>\n#include <vector>\n\nstd::vector<int> solve(const "
                "std::vector<int>& items)\n{\n    std::set<int> unique(items.begin(), items.end());\n"
                "    return {unique.begin(), unique.end()};\n}\n";
-    return "Implementation for: " + topic + "\n\n```" + lang + "\n" + code + "```\n";
+    return "Implementation for: " + topic + "\n\n" + addressed_line(user_text) + "```" + lang + "\n" +
+           code + "```\n";
 }
 
-std::string reviewer_text(const std::string& topic, std::uint64_t seed)
+// Requests changes until the implementation under review quotes the findings (review_loop.hpp).
+std::string reviewer_text(const std::string& topic, const std::string& user_text)
 {
-    bool approve = seed % 3 != 0;
-    return "## Review of: " + topic +
-           "\n\n### Findings\n1. Error paths are handled, but one branch lacks a test.\n2. Names are "
-           "clear; one function does two jobs and could be split.\n3. No unbounded waits were found.\n\n"
-           "### Verdict\n" +
-           (approve ? std::string("APPROVE (with minor comments)\n") : std::string("REQUEST_CHANGES\n"));
+    const bool approve = addresses_findings(user_text);
+    std::string findings;
+    if (approve)
+        findings = "1. The findings of the previous review are addressed.\n";
+    else
+        for (std::size_t i = 0; i < reviewer_findings().size(); ++i)
+            findings += std::to_string(i + 1) + ". " + reviewer_findings()[i] + "\n";
+    return "## Review of: " + topic + "\n\n### Findings\n" + findings + "\n### Verdict\n" +
+           (approve ? std::string("APPROVE\n") : std::string("REQUEST_CHANGES\n"));
 }
 
 std::string qa_text(const std::string& topic)
@@ -150,9 +157,9 @@ std::string persona_text(const std::string& persona, const chat_call& call, std:
     if (persona == "architect")
         return architect_text(topic, seed);
     if (persona == "code_writer")
-        return code_text(topic, lower(call.last_user_text), seed);
+        return code_text(topic, call.last_user_text, seed);
     if (persona == "reviewer")
-        return reviewer_text(topic, seed);
+        return reviewer_text(topic, call.last_user_text);
     if (persona == "qa")
         return qa_text(topic);
     if (persona == "requirements")
@@ -360,7 +367,11 @@ answer make_answer(const chat_call& call, const std::string& persona)
     {
         nlohmann::json value;
         if (call.json_schema.is_object() && schema_type(call.json_schema) == "object")
+        {
             value = fill_schema(call.json_schema, persona, a.seed);
+            if (persona == "reviewer")
+                apply_review_verdict(value, call.json_schema, addresses_findings(call.last_user_text));
+        }
         else
             value = {{"emulated", true},
                      {"persona", persona},

@@ -46,7 +46,7 @@ TEST(cli, validate_reports_all_errors_sorted_and_exits_2)
     auto r = run({"--validate", file});
     EXPECT_EQ(r.code, 2);
     EXPECT_EQ(r.out, "");
-    EXPECT_EQ(r.err, file + ":3:3: missing required key 'prompt' in 'design'\n" +
+    EXPECT_EQ(r.err, file + ":3:3: phase 'design' has no prompt (give it a prompt, or make it a gate with 'approval: {prompt: …}')\n" +
                          file + ":4:14: unknown persona 'architekt' (did you mean 'architect'?)\n" +
                          file + ":5:5: unknown key 'promt' (did you mean 'prompt'?)\n" +
                          file + ":8:13: phase 'implement' needs unknown phase 'desing' (did you mean 'design'?)\n" +

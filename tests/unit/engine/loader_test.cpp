@@ -39,9 +39,9 @@ TEST(loader, shipped_design_implement_review)
     EXPECT_FALSE(spec->inputs[1].required);
     EXPECT_EQ(spec->inputs[1].default_value, nlohmann::json("C++20"));
     // locations are 1-based line:col of what was written
-    EXPECT_EQ(spec->phases[0].where.line, 26);
+    EXPECT_EQ(spec->phases[0].where.line, 28);
     EXPECT_EQ(spec->phases[0].where.column, 3);
-    EXPECT_EQ(spec->phases[0].persona.where.line, 27);
+    EXPECT_EQ(spec->phases[0].persona.where.line, 29);
     EXPECT_EQ(spec->phases[0].persona.where.column, 14);
 }
 

@@ -64,13 +64,13 @@ INSTANTIATE_TEST_SUITE_P(
     all, template_errors,
     ::testing::Values(
         bad_template{"a {{ inputs.x", 2, "unterminated '{{' in template (write \\{{ for a literal '{{')"},
-        bad_template{"{{ }}", 0, "empty template expression '{{ }}' (expected inputs.NAME, phases.ID.output or phases.ID.json.PATH)"},
-        bad_template{"x {{ env.HOME }}", 2, "unknown template root 'env' in '{{ env.HOME }}' (expected inputs.NAME, phases.ID.output or phases.ID.json.PATH)"},
+        bad_template{"{{ }}", 0, "empty template expression '{{ }}' (expected inputs.NAME, phases.ID.output, phases.ID.json.PATH, phases.ID.outputs, previous.ID.output, previous.ID.json.PATH, loop.iteration, item, item.PATH or index)"},
+        bad_template{"x {{ env.HOME }}", 2, "unknown template root 'env' in '{{ env.HOME }}' (expected inputs.NAME, phases.ID.output, phases.ID.json.PATH, phases.ID.outputs, previous.ID.output, previous.ID.json.PATH, loop.iteration, item, item.PATH or index)"},
         bad_template{"{{ inputs }}", 0, "invalid template expression '{{ inputs }}' (expected inputs.NAME)"},
-        bad_template{"{{ phases.a }}", 0, "invalid template expression '{{ phases.a }}' (expected phases.ID.output or phases.ID.json.PATH)"},
-        bad_template{"{{ phases.a.text }}", 0, "invalid template expression '{{ phases.a.text }}' (expected phases.ID.output or phases.ID.json.PATH)"},
-        bad_template{"{{ inputs.a b }}", 0, "invalid template expression '{{ inputs.a b }}' (expected inputs.NAME, phases.ID.output or phases.ID.json.PATH)"},
-        bad_template{"{{ inputs..a }}", 0, "invalid template expression '{{ inputs..a }}' (expected inputs.NAME, phases.ID.output or phases.ID.json.PATH)"}));
+        bad_template{"{{ phases.a }}", 0, "invalid template expression '{{ phases.a }}' (expected phases.ID.output, phases.ID.json.PATH or phases.ID.outputs)"},
+        bad_template{"{{ phases.a.text }}", 0, "invalid template expression '{{ phases.a.text }}' (expected phases.ID.output, phases.ID.json.PATH or phases.ID.outputs)"},
+        bad_template{"{{ inputs.a b }}", 0, "invalid template expression '{{ inputs.a b }}' (expected inputs.NAME, phases.ID.output, phases.ID.json.PATH, phases.ID.outputs, previous.ID.output, previous.ID.json.PATH, loop.iteration, item, item.PATH or index)"},
+        bad_template{"{{ inputs..a }}", 0, "invalid template expression '{{ inputs..a }}' (expected inputs.NAME, phases.ID.output, phases.ID.json.PATH, phases.ID.outputs, previous.ID.output, previous.ID.json.PATH, loop.iteration, item, item.PATH or index)"}));
 
 TEST(template_parse, all_errors_are_reported)
 {

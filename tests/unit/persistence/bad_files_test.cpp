@@ -96,33 +96,6 @@ TEST_F(bad_files, damaged_table_page_fails_the_integrity_check)
     EXPECT_NE(check.error().message.find("integrity check"), std::string::npos) << check.error().message;
 }
 
-TEST_F(bad_files, read_only_connection_reads_and_refuses_writes)
-{
-    std::string id;
-    {
-        auto s = open_store();
-        ASSERT_TRUE(s);
-        auto run = s->create_run(make_run());
-        ASSERT_TRUE(run);
-        id = run->id;
-        ASSERT_TRUE(s->commit_phase(make_phase(id, "design"), {}));
-    }
-    auto o = options();
-    o.read_only = true;
-    auto s = open_store(o);
-    ASSERT_TRUE(s);
-    EXPECT_EQ(s->list_runs(10)->size(), 1u);
-    EXPECT_EQ(s->get_phase(id, "design")->output_text, "output of design");
-
-    auto w = s->create_run(make_run());
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().code, persistence_errc::read_only) << w.error().to_string();
-    auto c = s->commit_phase(make_phase(id, "review"), make_events("review", 1));
-    ASSERT_FALSE(c);
-    EXPECT_EQ(c.error().code, persistence_errc::read_only);
-    EXPECT_EQ(s->set_run_status(id, run_status::failed).error().code, persistence_errc::read_only);
-}
-
 TEST_F(bad_files, read_only_file_is_reported_when_opened_for_writing)
 {
     {

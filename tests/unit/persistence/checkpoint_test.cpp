@@ -1,4 +1,4 @@
-// WAL checkpoints run beside the writer (detail::wal_checkpointer): while one writer commits
+// WAL checkpoints run beside the writer (sqlite::wal_checkpointer): while one writer commits
 // without a pause, the WAL still starts over and stays small, the pages reach the database
 // file, and nothing is lost.
 

@@ -1,6 +1,6 @@
 // Opening, schema versioning and the pragmas a fresh database gets.
 
-#include "detail/schema.hpp"
+#include "sqlite/schema.hpp"
 #include "store_fixture.hpp"
 
 namespace ep::persistence::test {
@@ -68,10 +68,11 @@ TEST_F(migrations, a_version_1_database_keeps_its_phases_and_attempts_when_migra
 {
     // A database as EP's first schema left it, with one run, two phases and an attempt.
     fs::create_directories(db_path_.parent_path());
-    raw_exec(std::string(detail::migrations()[0].sql) + R"sql(
+    raw_exec(std::string(sqlite::migrations()[0].sql) + R"sql(
         PRAGMA user_version = 1;
-        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms)
-            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2);
+        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms,
+                          finished_ms)
+            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2, 2);
         INSERT INTO phases (run_id, phase_id, status, output_text, provider, model, started_ms, finished_ms, attempts)
             VALUES ('r1', 'design', 'completed', 'the design', 'openai', 'gpt-4o', 10, 20, 1),
                    ('r1', 'review', 'failed', '', 'openai', 'gpt-4o', 30, 40, 1);
@@ -93,10 +94,99 @@ TEST_F(migrations, a_version_1_database_keeps_its_phases_and_attempts_when_migra
     EXPECT_EQ(attempts->front().latency, std::chrono::milliseconds(5));
     // The migrated tables are keyed by their primary key alone, and still refuse to overwrite
     // a completed phase.
-    EXPECT_EQ(pragma_text(db_path_, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = 'phases'"), "1");
+    EXPECT_EQ(
+        pragma_text(db_path_, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = 'phases'"),
+        "1");
     auto again = make_phase("r1", "design");
     again.status = phase_status::failed;
     EXPECT_EQ(s->commit_phase(again, {}).error().code, persistence_errc::invalid_state);
+    EXPECT_TRUE(s->integrity_check());
+}
+
+// A store as schema version 2 left it (built by the v2 migrations themselves): two runs created
+// in the same millisecond, a completed and a failed phase, attempts and events.
+void build_version_2_store(const fs::path& path)
+{
+    fs::create_directories(path.parent_path());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string sql = std::string(sqlite::migrations()[0].sql) + sqlite::migrations()[1].sql + R"sql(
+        PRAGMA user_version = 2;
+        PRAGMA journal_mode = WAL;
+        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, error, owner, heartbeat_ms,
+                          created_ms, updated_ms, finished_ms)
+            VALUES ('r-b', 'sdlc', 'name: sdlc', 'h', '{"task":"x"}', 'A', 'failed', 'review failed', NULL, NULL,
+                    1000, 2000, 2000),
+                   ('r-a', 'sdlc', 'name: sdlc', 'h', '{}', 'B', 'running', '', 'host:1', 1500, 1000, 1500, NULL);
+        INSERT INTO phases (run_id, phase_id, status, output_text, output_json, provider, model, input_tokens,
+                            output_tokens, cost_usd, started_ms, finished_ms, error, attempts)
+            VALUES ('r-b', 'design', 'completed', 'the design', '{"ok":true}', 'openai', 'gpt-4o', 10, 20, 0.5,
+                    1100, 1200, '', 1),
+                   ('r-b', 'review', 'failed', '', NULL, 'openai', 'gpt-4o', 0, 0, 0, 1300, 1400, 'overloaded', 2);
+        INSERT INTO attempts (run_id, phase_id, attempt, provider, model, outcome, error, http_status, latency_ms,
+                              started_ms)
+            VALUES ('r-b', 'review', 1, 'openai', 'gpt-4o', 'failed', 'overloaded', 529, 50, 1300),
+                   ('r-b', 'review', 2, 'openai', 'gpt-4o', 'failed', 'overloaded', 529, 60, 1350);
+        INSERT INTO events (run_id, seq, ts_ms, type, payload)
+            VALUES ('r-b', 1, 1000, 'run_started', '{}'), ('r-b', 2, 1200, 'phase_completed', '{"phase":"design"}');
+    )sql";
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+}
+
+TEST_F(migrations, a_version_2_store_stays_readable_and_resumable_after_migrating)
+{
+    build_version_2_store(db_path_);
+    ASSERT_EQ(user_version(db_path_), 2);
+    // Read-only tools refuse to migrate: the store still says version 2 afterwards.
+    auto o = options();
+    o.read_only = true;
+    EXPECT_EQ(sqlite_store::open(db_path_, o).error().code, persistence_errc::invalid_state);
+
+    auto s = open_store();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(user_version(db_path_), 3);
+    EXPECT_EQ(pragma_text(db_path_, "SELECT count(*) FROM sqlite_schema WHERE name IN ('phases', 'attempts')"
+                                    " AND sql LIKE '%WITHOUT ROWID%' AND sql LIKE '%iteration, item%'"),
+              "2");
+
+    // Everything is still there (rebuilding runs did not cascade), in the same list order.
+    auto runs = s->list_runs(10);
+    ASSERT_TRUE(runs);
+    ASSERT_EQ(runs->size(), 2u);
+    EXPECT_EQ((*runs)[0].id, "r-a");  // same millisecond: the later insert first, as before
+    EXPECT_EQ((*runs)[1].id, "r-b");
+    EXPECT_EQ((*runs)[1].totals.output_tokens, 20);
+    EXPECT_EQ((*runs)[1].totals.phases_failed, 1);
+    EXPECT_EQ((*runs)[1].options, nlohmann::json::object());
+    EXPECT_EQ((*runs)[1].parent_run_id, "");
+    EXPECT_EQ((*runs)[1].inputs, (nlohmann::json{{"task", "x"}}));
+    EXPECT_EQ((*runs)[0].owner, "host:1");
+    auto phases = s->get_phases("r-b");
+    ASSERT_TRUE(phases);
+    ASSERT_EQ(phases->size(), 2u);
+    EXPECT_EQ((*phases)[0].phase_id, "design");
+    EXPECT_EQ((*phases)[0].iteration, 1);
+    EXPECT_FALSE((*phases)[0].item);
+    EXPECT_EQ((*phases)[0].output_json, (nlohmann::json{{"ok", true}}));
+    EXPECT_EQ((*phases)[1].error, "overloaded");
+    auto attempts = s->get_attempts("r-b");
+    ASSERT_TRUE(attempts);
+    ASSERT_EQ(attempts->size(), 2u);
+    EXPECT_EQ((*attempts)[1].http_status, 529);
+    EXPECT_EQ((*attempts)[1].iteration, 1);
+    EXPECT_EQ(s->get_events("r-b")->size(), 2u);
+
+    // Resumable: the completed phase stays final, the failed one runs again, and the log goes on.
+    EXPECT_EQ(s->begin_phase("r-b", "design").error().code, persistence_errc::invalid_state);
+    ASSERT_TRUE(s->begin_phase("r-b", "review"));
+    auto seq = s->commit_phase(make_phase("r-b", "review"), make_events("review", 1),
+                               {make_attempt("r-b", "review", 3)});
+    ASSERT_TRUE(seq) << seq.error().to_string();
+    EXPECT_EQ(*seq, 3);
+    ASSERT_TRUE(s->set_run_status("r-b", run_status::waiting));  // the new status is accepted
     EXPECT_TRUE(s->integrity_check());
 }
 
@@ -143,16 +233,6 @@ TEST_F(migrations, durability_full_opens_and_commits)
     auto c = s->commit_phase(make_phase(run->id, "design"), make_events("design", 3));
     ASSERT_TRUE(c) << c.error().to_string();
     EXPECT_EQ(*c, 3);
-}
-
-TEST_F(migrations, read_only_open_of_a_missing_file_is_not_found_and_creates_nothing)
-{
-    auto o = options();
-    o.read_only = true;
-    auto r = sqlite_store::open(db_path_, o);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, persistence_errc::not_found);
-    EXPECT_FALSE(fs::exists(db_path_));
 }
 
 }  // namespace

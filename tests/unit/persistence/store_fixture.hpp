@@ -1,6 +1,8 @@
 #pragma once
 // Shared fixture for the persistence tests: a fresh temporary directory per test, a controllable
-// clock, and helpers to build records and reach the database file directly.
+// clock, and helpers to reach the database file directly (records: record_builders.hpp).
+
+#include "record_builders.hpp"
 
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -27,8 +29,8 @@ protected:
     {
         static std::atomic<int> counter{0};
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("ep-persistence-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + info->name());
+        dir_ = fs::temp_directory_path() / ("ep-persistence-" + std::to_string(::getpid()) + "-" +
+                                            std::to_string(counter++) + "-" + info->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         db_path_ = dir_ / "sub" / "runs.db";  // "sub" exercises parent-directory creation
@@ -57,48 +59,6 @@ protected:
         return r ? std::move(*r) : nullptr;
     }
     std::unique_ptr<sqlite_store> open_store() { return open_store(options()); }
-
-    static run_record make_run(std::string workflow = "sdlc")
-    {
-        run_record r;
-        r.workflow = std::move(workflow);
-        r.definition = "name: sdlc\nphases: []\n";
-        r.inputs = {{"task", "write a parser"}};
-        r.mix = "A";
-        return r;
-    }
-
-    static phase_record make_phase(const std::string& run_id, const std::string& phase_id)
-    {
-        phase_record p;
-        p.run_id = run_id;
-        p.phase_id = phase_id;
-        p.status = phase_status::completed;
-        p.output_text = "output of " + phase_id;
-        p.output_json = nlohmann::json{{"ok", true}, {"phase", phase_id}};
-        p.provider = "openai";
-        p.model = "gpt-4o-mini";
-        p.input_tokens = 100;
-        p.output_tokens = 50;
-        p.cost_usd = 0.25;
-        p.started = timestamp(1000ms);
-        p.finished = timestamp(2000ms);
-        p.attempts = 1;
-        return p;
-    }
-
-    static std::vector<event_record> make_events(const std::string& phase_id, int n)
-    {
-        std::vector<event_record> out;
-        for (int i = 0; i < n; ++i)
-        {
-            event_record e;
-            e.type = "text_delta";
-            e.payload = {{"phase", phase_id}, {"text", "chunk " + std::to_string(i)}};
-            out.push_back(std::move(e));
-        }
-        return out;
-    }
 
     static std::string read_bytes(const fs::path& p)
     {

@@ -1,7 +1,7 @@
-// detail::wal_checkpointer on a raw SQLite connection: its thread copies the bulk of the WAL,
+// sqlite::wal_checkpointer on a raw SQLite connection: its thread copies the bulk of the WAL,
 // the writer's commits only finish each round, and the WAL starts over.
 
-#include "detail/wal_checkpointer.hpp"
+#include "sqlite/wal_checkpointer.hpp"
 #include "store_fixture.hpp"
 
 #include <string>
@@ -17,11 +17,12 @@ TEST_F(wal_checkpointer, its_thread_copies_the_bulk_and_the_writer_only_the_rest
     fs::create_directories(db_path_.parent_path());
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                               "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)",
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                           "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
-    auto ckpt = detail::wal_checkpointer::start(db_path_, db, 5s);
+    auto ckpt = sqlite::wal_checkpointer::start(db_path_, db, 5s);
     ASSERT_TRUE(ckpt);
 
     // 6,000 one-row commits, 100 µs apart: a chain of quick phases checkpoints about as often.
@@ -42,7 +43,7 @@ TEST_F(wal_checkpointer, its_thread_copies_the_bulk_and_the_writer_only_the_rest
     EXPECT_GT(c.background_frames, 2000) << "the background checkpoints copied nothing";
     EXPECT_LT(c.inline_frames * 4, c.background_frames) << "the writer did the bulk of the copying itself";
     // Without a restart the WAL would hold all ~17,000 frames.
-    const std::uintmax_t bound = 2u * detail::wal_checkpointer::checkpoint_after_pages * (4096 + 24);
+    const std::uintmax_t bound = 2u * sqlite::wal_checkpointer::checkpoint_after_pages * (4096 + 24);
     EXPECT_LT(fs::file_size(fs::path(db_path_.string() + "-wal")), bound) << "the WAL never started over";
 
     ckpt.reset();  // before the writer's connection closes

@@ -21,6 +21,11 @@ enum class workflow_errc
     missing_context,   // `context: {continue: X}` names a phase with no stored conversation
     checkpoint_failed, // the store refused the phase's result (disk full, I/O error)
     internal_error,    // a bug inside the phase runner (an exception)
+    expression_failed, // a `when`/`until`/`for_each` expression raised an error or gave the wrong type
+    budget_exceeded,   // a call could exceed the run's or the phase's budget; it was not made
+    loop_exhausted,    // a `repeat` reached max_iterations without `until` (on_exhausted: fail)
+    approval_rejected, // unused by gates (a rejection completes them); reserved for API callers
+    gate_timed_out,    // an approval gate passed its timeout with no default
 };
 
 const boost::system::error_category& workflow_category() noexcept;

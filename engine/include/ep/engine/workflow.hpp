@@ -3,6 +3,7 @@
 // (loader.hpp); every element keeps where it was written so later stages report FILE:LINE:COL.
 
 #include <ep/engine/diagnostics.hpp>
+#include <ep/engine/expression.hpp>
 #include <ep/engine/template.hpp>
 
 #include <nlohmann/json.hpp>
@@ -89,6 +90,48 @@ struct context_spec
     std::optional<located<std::string>> continue_phase;
 };
 
+/// `budget:` of the run or of a phase.
+struct budget_spec
+{
+    std::optional<double> max_cost_usd;
+    std::optional<std::int64_t> max_tokens;
+    source_location where;
+};
+
+/// `repeat:` on a phase P: the body (every phase on a path from `from` to P) runs again until
+/// `until` holds, at most max_iterations times.
+struct repeat_spec
+{
+    located<std::string> from;
+    located<std::string> until;       // the expression text
+    std::size_t until_expr = 0;       // its index in workflow_spec::expressions
+    int max_iterations = 1;
+    bool fail_when_exhausted = true;  // on_exhausted: fail (default) | continue
+    source_location where;
+};
+
+/// `for_each:` on a phase: one instance per item of the array the expression yields.
+struct for_each_spec
+{
+    located<std::string> expression;
+    std::size_t expr = 0;       // index in workflow_spec::expressions
+    int max_parallel = 4;
+};
+
+/// Items one for_each may expand to.
+inline constexpr std::size_t max_for_each_items = 10'000;
+
+/// `approval:` makes a phase a gate: the run waits for `ep-run --approve|--reject`.
+struct approval_spec
+{
+    std::string prompt;
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<bool> default_approve;  // default: approve | reject; nullopt: none (the gate fails)
+    source_location where;
+};
+
+enum class phase_kind { llm, approval };
+
 struct phase_spec
 {
     std::string id;
@@ -113,6 +156,16 @@ struct phase_spec
     std::optional<reasoning_effort> reasoning;
     std::optional<bool> cache;
     std::optional<content_filter_action> on_content_filter;
+
+    // Control flow (DESIGN.md "Workflow language, control flow and workspace").
+    phase_kind kind = phase_kind::llm;
+    std::optional<located<std::string>> when;  // the expression text
+    std::size_t when_expr = 0;                  // its index in workflow_spec::expressions
+    bool needs_any = false;
+    std::optional<repeat_spec> repeat;
+    std::optional<for_each_spec> for_each;
+    std::optional<approval_spec> approval;
+    std::optional<budget_spec> budget;
 };
 
 /// `defaults:` for every phase (a phase's own value wins).
@@ -139,6 +192,11 @@ struct workflow_spec
     std::vector<input_spec> inputs;  // in document order
     phase_defaults defaults;
     std::vector<phase_spec> phases;  // in document order
+    std::optional<budget_spec> budget;  // the run's `budget:`
+
+    /// Every `when`, `repeat.until` and `for_each` of the workflow, compiled together at load
+    /// (phase_spec and repeat/for_each specs hold their indices).
+    expression_program expressions;
 
     /// The parsed file, kept for the inline `personas:`/`providers:` sections (policy.hpp
     /// merges them) and for locating errors. Opaque outside the engine.

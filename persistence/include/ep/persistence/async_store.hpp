@@ -53,26 +53,37 @@ public:
 
     boost::asio::awaitable<result<run_record>> create_run(run_record run);
     boost::asio::awaitable<result<run_record>> get_run(std::string run_id);
+    boost::asio::awaitable<result<std::vector<run_record>>> list_runs(run_filter filter);
     boost::asio::awaitable<result<std::vector<run_record>>> list_runs(std::size_t limit);
-    boost::asio::awaitable<result<void>> set_run_status(std::string run_id, run_status status, std::string error = {});
+    boost::asio::awaitable<result<void>> set_run_status(std::string run_id, run_status status,
+                                                        std::string error = {});
     boost::asio::awaitable<result<void>> set_run_mix(std::string run_id, std::string mix);
+    boost::asio::awaitable<result<void>> set_run_options(std::string run_id, nlohmann::json options);
 
     boost::asio::awaitable<result<run_record>> acquire_lease(std::string run_id, std::string owner,
                                                              std::chrono::milliseconds ttl);
     boost::asio::awaitable<result<void>> renew_lease(std::string run_id, std::string owner);
     boost::asio::awaitable<result<void>> release_lease(std::string run_id, std::string owner);
 
-    boost::asio::awaitable<result<void>> begin_phase(std::string run_id, std::string phase_id);
+    boost::asio::awaitable<result<void>> begin_phase(std::string run_id, std::string phase_id,
+                                                     int iteration = 1,
+                                                     std::optional<int> item = std::nullopt);
     boost::asio::awaitable<result<void>> record_attempt(attempt_record attempt);
-    boost::asio::awaitable<result<std::int64_t>> commit_phase(phase_record phase, std::vector<event_record> events,
+    boost::asio::awaitable<result<std::int64_t>> commit_phase(phase_record phase,
+                                                              std::vector<event_record> events,
                                                               std::vector<attempt_record> attempts = {});
-    boost::asio::awaitable<result<std::int64_t>> append_events(std::string run_id, std::vector<event_record> events);
+    boost::asio::awaitable<result<std::int64_t>> append_events(std::string run_id,
+                                                               std::vector<event_record> events);
     boost::asio::awaitable<result<std::vector<phase_record>>> get_phases(std::string run_id);
-    boost::asio::awaitable<result<phase_record>> get_phase(std::string run_id, std::string phase_id);
-    boost::asio::awaitable<result<std::vector<attempt_record>>> get_attempts(
-        std::string run_id, std::optional<std::string> phase_id = std::nullopt);
-    boost::asio::awaitable<result<std::vector<event_record>>> get_events(std::string run_id, std::int64_t after_seq = 0,
-                                                                         std::size_t limit = SIZE_MAX);
+    boost::asio::awaitable<result<phase_record>> get_phase(std::string run_id, std::string phase_id,
+                                                           int iteration = 1,
+                                                           std::optional<int> item = std::nullopt);
+    boost::asio::awaitable<result<void>> copy_phases(std::string from_run, std::string to_run,
+                                                     std::vector<std::string> phase_ids);
+    boost::asio::awaitable<result<std::vector<attempt_record>>>
+    get_attempts(std::string run_id, std::optional<std::string> phase_id = std::nullopt);
+    boost::asio::awaitable<result<std::vector<event_record>>>
+    get_events(std::string run_id, std::int64_t after_seq = 0, std::size_t limit = SIZE_MAX);
     boost::asio::awaitable<result<void>> integrity_check();
 
     /// Most calls one batch holds (bounds the latency a large queue adds to its first call).

@@ -14,7 +14,7 @@
 
 namespace ep::cli {
 
-enum class cli_mode { run, resume, validate, graph, explain, list, show };
+enum class cli_mode { run, resume, validate, graph, explain, list, show, approve, reject, fork };
 
 /// The parsed command line.
 struct cli_options
@@ -28,7 +28,13 @@ struct cli_options
     std::string db;                       // --db (empty: $EP_DB, else ./.ep/runs.db)
     bool json = false;                    // --json
     bool emulate = false;                 // --emulate
-    std::string run_id;                   // --resume / --show RUN_ID
+    std::string run_id;                   // --resume / --show / --approve / --reject / --fork RUN_ID
+    std::string phase;                    // --approve/--reject RUN_ID PHASE
+    std::string comment;                  // --approve/--reject --comment TEXT
+    std::string from_phase;               // --fork RUN_ID --from PHASE
+    std::optional<double> max_cost;       // --max-cost USD
+    std::optional<int> iteration;         // --show --output PHASE --iteration N
+    std::optional<int> item;              // --show --output PHASE --item N
     std::string format = "mermaid";       // --graph --format mermaid|dot
     std::string output_phase;             // --show --output PHASE
     bool quiet = false;                   // --quiet
@@ -48,7 +54,8 @@ struct cli_context
     std::filesystem::path workflows_dir;
 };
 
-/// Returns the process exit code (0 ok, 1 run failed, 2 invalid input, 130 interrupted).
+/// Returns the process exit code (0 ok, 1 run failed, 2 invalid input, 3 waiting for an
+/// approval, 130 interrupted).
 using cli_handler = std::function<int(cli_context&)>;
 
 /// Handlers for the run, resume, list and show modes. An empty handler prints
@@ -60,6 +67,8 @@ struct cli_handlers
     cli_handler resume;
     cli_handler list;
     cli_handler show;
+    cli_handler approve;  // --approve and --reject
+    cli_handler fork;
 };
 cli_handlers default_cli_handlers();
 

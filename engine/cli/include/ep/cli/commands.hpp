@@ -2,7 +2,8 @@
 // The run-side modes of `ep-run` (DESIGN.md "CLI"), as plain functions the CLI dispatch
 // (cli.hpp, cli_handlers) calls. Each returns the process exit code:
 //   0 success · 1 the run failed (resumable), or the store failed · 2 invalid input (flags, YAML,
-//   config, unknown run id, a run leased by a live process, an unusable database) · 130 interrupted.
+//   config, unknown run id, a run leased by a live process, an unusable database) · 3 waiting for
+//   an approval (the commands that decide it are printed) · 130 interrupted.
 // Results go to ctx.out (the `--json` events, `--list`/`--show` tables, `--output` text);
 // diagnostics and human progress to ctx.err.
 
@@ -26,6 +27,17 @@ int run_workflow_command(cli_context& ctx);
 /// `ep-run --resume RUN_ID [--config …] [--db PATH] [--json] [--emulate]`: continues a failed,
 /// interrupted or crashed run from its stored definition; completed phases are not sent again.
 int resume_command(cli_context& ctx);
+
+/// `ep-run --approve|--reject RUN_ID PHASE [--comment TEXT]`: records the decision (by $USER)
+/// on the waiting gate, then continues the run as --resume does.
+int approve_command(cli_context& ctx);
+
+/// `ep-run --fork RUN_ID --from PHASE [--input K=V]… [--config X]`: a new run whose phases
+/// upstream of PHASE are copied from RUN_ID; PHASE and everything downstream run again.
+int fork_command(cli_context& ctx);
+
+/// The per-run options the flags ask for (--fail-fast, --max-cost, --config on a continued run).
+runtime::run_options run_options_for(const cli_context& ctx);
 
 /// `ep-run --list`: the latest runs (id, workflow, status, duration, tokens, cost).
 int list_command(cli_context& ctx);

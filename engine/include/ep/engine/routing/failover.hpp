@@ -98,6 +98,9 @@ struct failover_callbacks
     std::function<void(const attempt_record&)> on_attempt_failed;
     /// A candidate was passed over without a call.
     std::function<void(const skip_record&)> on_skip;
+    /// Asked before each call: a reason not to make it (a budget it could exceed) stops the
+    /// whole call with workflow_errc::budget_exceeded and that reason; nothing is sent.
+    std::function<std::optional<std::string>(const candidate&, const providers::chat_request&)> before_call;
 };
 
 /// An empty set of callbacks with static storage: the default of call_with_failover, which keeps

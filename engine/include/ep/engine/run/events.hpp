@@ -8,7 +8,9 @@
 //   text_delta {phase, text} · attempt_failed {phase, attempt, provider, model, error, status?,
 //   retry_in_ms?} · phase_completed {phase, provider, model, usage{input_tokens, output_tokens},
 //   cost_usd, output} · phase_failed {phase, error} · phase_skipped {phase, reason} ·
-//   run_completed {status: succeeded|failed|cancelled}
+//   phase_waiting {phase, prompt} · approval_recorded {phase, decision, comment?} ·
+//   run_completed {status: succeeded|failed|cancelled|waiting}
+// Phase events of a loop iteration or a fan-out item also carry `iteration` and `item`.
 // Each also has "type", "ts" (RFC 3339 UTC with milliseconds) and "run_id".
 
 #include <ep/persistence/records.hpp>
@@ -53,7 +55,13 @@ run_event phase_completed(const std::string& run_id, const std::string& phase, c
                           double cost_usd, const std::string& output);
 run_event phase_failed(const std::string& run_id, const std::string& phase, const std::string& error);
 run_event phase_skipped(const std::string& run_id, const std::string& phase, const std::string& reason);
-/// `status`: "succeeded", "failed" or "cancelled".
+/// An approval gate was reached; the run waits for `ep-run --approve|--reject`.
+run_event phase_waiting(const std::string& run_id, const std::string& phase, const std::string& prompt);
+run_event approval_recorded(const std::string& run_id, const std::string& phase, bool approved,
+                            const std::string& comment);
+/// Adds `iteration` (a loop pass, 1-based) and `item` (a fan-out item, 0-based) to a phase event.
+run_event& tag_instance(run_event& ev, std::optional<int> iteration, std::optional<int> item);
+/// `status`: "succeeded", "failed", "cancelled" or "waiting".
 run_event run_completed(const std::string& run_id, const std::string& status);
 }  // namespace events
 

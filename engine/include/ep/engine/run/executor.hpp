@@ -28,11 +28,7 @@ namespace spdlog { class logger; }
 
 namespace ep::engine {
 
-namespace detail {
-struct run_state;
-struct phase_answer;
-struct phase_log;
-}  // namespace detail
+namespace detail { struct run_state; }
 
 using namespace std::chrono_literals;
 
@@ -93,6 +89,15 @@ struct executor_options
 /// What to run. New run: `definition`, `inputs` and `mix`; resume: `resume_run_id` (the
 /// caller loads spec/graph from the stored definition; `mix` replaces the stored one when
 /// non-empty). `spec` and `graph` must outlive the run() call.
+/// A person's decision on an approval gate (`ep-run --approve|--reject`).
+struct approval_decision
+{
+    std::string phase;
+    bool approved = true;
+    std::string comment;
+    std::string by;  // who decided ($USER, an API token's name)
+};
+
 struct run_request
 {
     const workflow_spec* spec = nullptr;
@@ -101,11 +106,23 @@ struct run_request
     std::map<std::string, std::string> inputs;  // name -> text (input_texts()); new runs only
     std::string mix;
     std::string resume_run_id;
+    /// Resume only: recorded on the gate `phase` (which must be waiting) before the run goes on.
+    std::optional<approval_decision> decision;
+    /// The run's cost limit, over the workflow's `budget.max_cost_usd` (`--max-cost`).
+    std::optional<double> max_cost_usd;
+    /// Stored with a new run (run_record::options): the runtime's settings for it.
+    nlohmann::json options = nlohmann::json::object();
+    /// A fork's origin (new runs only): stored with the run.
+    std::string parent_run_id;
+    std::string parent_phase;
 };
 
+/// One phase instance as it ended (or was loaded from the store).
 struct phase_summary
 {
     std::string id;
+    int iteration = 1;         // the loop pass (1 outside loops)
+    std::optional<int> item;   // the fan-out item; empty for the phase itself
     persistence::phase_status status = persistence::phase_status::completed;
     std::string provider;
     std::string model;
@@ -123,9 +140,12 @@ struct phase_summary
 struct run_outcome
 {
     std::string run_id;
+    /// completed, failed (resumable), interrupted (resumable) or waiting (at an approval gate:
+    /// `waiting` lists which).
     persistence::run_status status = persistence::run_status::completed;
     std::string error;                  // first failure, or why the run stopped
-    std::vector<phase_summary> phases;  // phases with a final status, in document order
+    std::vector<phase_summary> phases;  // the last instance of each phase with a status, in document order
+    std::vector<std::string> waiting;   // gates waiting for a decision
     const phase_summary* find(const std::string& id) const;
 };
 
@@ -140,7 +160,7 @@ public:
     workflow_executor(persistence::async_store& store, const policy& pol, candidate_fn candidates,
                       failover_executor& failover, executor_options opts = {});
 
-    /// Runs (or resumes) a workflow to its end and returns how it ended.
+    /// Runs (or resumes) a workflow until nothing more can run, and returns how it ended.
     ///
     /// A new run is created in the store with its definition, inputs, mix and this process as
     /// lease owner; `run_started` is emitted. A resume takes the lease (refused with
@@ -149,7 +169,8 @@ public:
     ///
     /// Every event goes to `sink` and to the store's event log (text deltas coalesced per
     /// phase in the store). The run ends `completed`, `failed` (a phase failed; its dependents
-    /// were skipped; resumable) or `interrupted` (`control` stopped it; resumable).
+    /// were skipped; resumable), `interrupted` (`control` stopped it; resumable) or `waiting`
+    /// (an approval gate waits; the rest that could run has run; the lease is released).
     ///
     /// @returns the outcome, or a store_error when the run could not start (unknown run id,
     /// lease held, I/O); store errors after the start fail the phases concerned.
@@ -161,14 +182,9 @@ public:
                                                           run_control* control = nullptr);
 
 private:
-    asio::awaitable<void> schedule(detail::run_state& rs);
     asio::awaitable<void> heartbeat(detail::run_state& rs);
     asio::awaitable<void> mark_running(detail::run_state& rs);
-    asio::awaitable<void> run_phase(detail::run_state& rs, std::size_t idx);
-    asio::awaitable<void> checkpoint_phase(detail::run_state& rs, std::size_t idx, detail::phase_answer& answer,
-                                           detail::phase_log& log);
-    asio::awaitable<void> skip_dependents(detail::run_state& rs, std::size_t failed);
-    asio::awaitable<void> commit_skip(detail::run_state& rs, std::size_t idx, const std::string& reason);
+    asio::awaitable<run_outcome> finish_run(detail::run_state& rs);
 
     persistence::async_store& store_;
     const policy& policy_;

@@ -15,7 +15,7 @@
 #include <ep/engine/run/executor.hpp>
 #include <ep/engine/workflow.hpp>
 #include <ep/persistence/records.hpp>
-#include <ep/persistence/sqlite_store.hpp>
+#include <ep/persistence/open_store.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -49,6 +49,8 @@ enum class runtime_errc
     unknown_run,           // no such run id (or no store at all)
     lease_held,            // another live process executes the run
     already_completed,     // resume of a completed run: nothing to do
+    not_waiting,           // approve/reject of a phase that is not an approval gate waiting for a decision
+    unknown_phase,         // fork --from / show --output of a phase the run does not have
     store_unusable,        // corrupt, newer schema, read-only, unknown URI scheme
     store_failed,          // an I/O error, a full disk, a busy database
     unknown_model,         // chat(): the model is neither persona/NAME nor PROVIDER/MODEL of a known provider
@@ -113,8 +115,18 @@ struct prepare_options
 struct run_options
 {
     bool fail_fast = false;
-    /// Resume: switch the remaining phases to this mix (empty: keep the stored one).
+    /// Resume/approve/fork: switch the remaining phases to this mix (empty: keep the stored one).
     std::string config;
+    /// The run's cost limit over the workflow's `budget.max_cost_usd` (`--max-cost`); kept with
+    /// the run, so a later resume keeps it unless it gives another.
+    std::optional<double> max_cost_usd;
+};
+
+/// What a fork changes: inputs (KEY=VALUE over the parent's) and, through run_options, the mix.
+struct fork_options
+{
+    std::string from_phase;           // this phase and everything downstream run again
+    std::vector<std::string> inputs;  // KEY=VALUE
 };
 
 struct run_list
@@ -222,6 +234,19 @@ public:
     asio::awaitable<result<engine::run_outcome>> resume(std::string run_id, engine::event_sink& sink,
                                                         engine::run_control* control, run_options options);
 
+    /// Records a person's decision on the approval gate `decision.phase` (it must be waiting)
+    /// and continues the run as resume() would. Errors: those of resume(), not_waiting.
+    asio::awaitable<result<engine::run_outcome>> approve(std::string run_id, engine::approval_decision decision,
+                                                         engine::event_sink& sink, engine::run_control* control,
+                                                         run_options options);
+
+    /// A new run from `run_id`: every instance of the phases not downstream of
+    /// `fork.from_phase` is copied completed, and that phase and everything downstream run
+    /// again, with the changed inputs or mix. The new run names its parent. Errors:
+    /// unknown_run, unknown_phase, invalid_input, invalid_workflow, unroutable, store errors.
+    asio::awaitable<result<engine::run_outcome>> fork(std::string run_id, fork_options fork, engine::event_sink& sink,
+                                                      engine::run_control* control, run_options options);
+
     /// The newest `limit` runs. A missing store is an empty list. Opens the store read-only if
     /// nothing opened it yet. Errors: store_unusable, store_failed.
     result<run_list> list(std::size_t limit = 50);
@@ -265,6 +290,7 @@ public:
     struct impl;
 
 private:
+    struct continuation;  // resume, approve and fork (continue_runs.cpp)
     std::unique_ptr<impl> impl_;
 };
 

@@ -3,7 +3,7 @@
 
 #include <span>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 struct migration
 {
@@ -17,4 +17,4 @@ std::span<const migration> migrations() noexcept;
 /// The newest version (the last migration's).
 int latest_schema_version() noexcept;
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite

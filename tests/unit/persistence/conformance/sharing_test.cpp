@@ -1,24 +1,19 @@
-// Several connections on one file (WAL): readers proceed while a writer commits; a second
-// writer waits for the lock within the busy timeout; one store is safe to share across threads.
+// Several store objects on one database, and one store shared by threads: readers see only
+// whole checkpoints, writers serialise and never reuse an event seq.
 
-#include "store_fixture.hpp"
+#include "conformance.hpp"
 
-#include <chrono>
 #include <thread>
 #include <vector>
 
-namespace ep::persistence::test {
+namespace ep::persistence::conformance {
 namespace {
 
-using concurrency = store_fixture;
-
-TEST_F(concurrency, readers_see_only_whole_commits_while_a_writer_writes)
+TEST_P(sharing, readers_see_only_whole_checkpoints_while_a_writer_writes)
 {
-    auto writer = open_store();
+    auto writer = open();
     ASSERT_TRUE(writer);
-    auto run = writer->create_run(make_run());
-    ASSERT_TRUE(run);
-    const std::string id = run->id;
+    const std::string id = writer->create_run(make_run()).value().id;
     constexpr int phases = 60;
 
     std::atomic<bool> done{false};
@@ -30,7 +25,7 @@ TEST_F(concurrency, readers_see_only_whole_commits_while_a_writer_writes)
         readers.emplace_back([&] {
             auto o = options();
             o.read_only = true;
-            auto r = sqlite_store::open(db_path_, o);
+            auto r = open_store(backend_->uri(), o);
             if (!r)
             {
                 ++bad;
@@ -38,8 +33,8 @@ TEST_F(concurrency, readers_see_only_whole_commits_while_a_writer_writes)
             }
             while (!done.load())
             {
-                // Every completed phase comes with exactly 3 events: a reader never sees a
-                // phase without its events (or the reverse), whatever moment it reads at.
+                // Every phase comes with exactly 3 events: a reader never sees a phase without
+                // its events (or the reverse), whatever moment it reads at.
                 auto ph = (*r)->get_phases(id);
                 auto ev = (*r)->get_events(id);
                 auto ph2 = (*r)->get_phases(id);
@@ -78,21 +73,22 @@ TEST_F(concurrency, readers_see_only_whole_commits_while_a_writer_writes)
     EXPECT_EQ(writer->get_phases(id)->size(), static_cast<std::size_t>(phases));
 }
 
-TEST_F(concurrency, two_writers_on_one_file_serialise_and_keep_seq_unique)
+TEST_P(sharing, two_writers_serialise_and_keep_seq_unique)
 {
-    auto first = open_store();
+    auto first = open();
     ASSERT_TRUE(first);
-    auto run = first->create_run(make_run());
-    ASSERT_TRUE(run);
-    auto second = open_store();
+    const auto id = first->create_run(make_run()).value().id;
+    auto second = open();
     ASSERT_TRUE(second);
 
     constexpr int per_thread = 40;
-    auto work = [&](sqlite_store& s, const std::string& prefix) {
+    auto work = [&](store& s, const std::string& prefix) {
         for (int i = 0; i < per_thread; ++i)
         {
-            auto r = s.commit_phase(make_phase(run->id, prefix + std::to_string(i)), make_events(prefix, 2));
+            auto r = s.commit_phase(make_phase(id, prefix + std::to_string(i)), make_events(prefix, 2));
             EXPECT_TRUE(r) << r.error().to_string();
+            auto e = s.append_events(id, make_events(prefix, 1));
+            EXPECT_TRUE(e) << e.error().to_string();
         }
     };
     std::thread a(work, std::ref(*first), "a");
@@ -100,17 +96,18 @@ TEST_F(concurrency, two_writers_on_one_file_serialise_and_keep_seq_unique)
     a.join();
     b.join();
 
-    auto events = first->get_events(run->id);
-    ASSERT_TRUE(events);
-    ASSERT_EQ(events->size(), static_cast<std::size_t>(per_thread * 2 * 2));
-    for (std::size_t i = 0; i < events->size(); ++i)
-        EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+    auto got = first->get_events(id);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), static_cast<std::size_t>(per_thread * 2 * 3));
+    for (std::size_t i = 0; i < got->size(); ++i)
+        EXPECT_EQ((*got)[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(first->get_phases(id)->size(), static_cast<std::size_t>(per_thread * 2));
     EXPECT_TRUE(first->integrity_check());
 }
 
-TEST_F(concurrency, one_store_shared_by_threads)
+TEST_P(sharing, one_store_shared_by_threads)
 {
-    auto s = open_store();
+    auto s = open();
     ASSERT_TRUE(s);
     std::vector<std::thread> threads;
     for (int t = 0; t < 3; ++t)
@@ -132,4 +129,4 @@ TEST_F(concurrency, one_store_shared_by_threads)
 }
 
 }  // namespace
-}  // namespace ep::persistence::test
+}  // namespace ep::persistence::conformance

@@ -24,7 +24,7 @@
 #include <mutex>
 #include <thread>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 class wal_checkpointer
 {
@@ -34,8 +34,8 @@ public:
     // then grows far past this before it starts over).
     static constexpr int checkpoint_after_pages = 2000;
     static constexpr int inline_after_pages = 16 * 1000;  // ~64 MiB of WAL: the writer helps
-    static constexpr int handoff_frames = 64;  // left for the writer's commit to finish
-    static constexpr int max_rounds = 4;       // background checkpoints per request
+    static constexpr int handoff_frames = 64;             // left for the writer's commit to finish
+    static constexpr int max_rounds = 4;                  // background checkpoints per request
 
     /// Opens a second connection to `path` (waiting up to `busy_timeout` for locks, as the
     /// writer does) and hooks `writer`'s commits. Null when that connection cannot be opened:
@@ -66,7 +66,12 @@ private:
 
     // idle: nothing to do · copying: this thread is checkpointing · copied: the bulk is in the
     // database; the writer's next commit checkpoints the rest.
-    enum class stage { idle, copying, copied };
+    enum class stage
+    {
+        idle,
+        copying,
+        copied
+    };
 
     sqlite3* own_;     // this thread's connection
     sqlite3* writer_;  // hooked; not owned
@@ -75,9 +80,9 @@ private:
     std::condition_variable wake_;
     bool requested_ = false;
     bool stopping_ = false;
-    stats stats_;                  // under mutex_
+    stats stats_;                       // under mutex_
     std::atomic<int> round_copied_{0};  // frames the last background round copied
-    std::thread thread_;  // last: started once everything above is ready
+    std::thread thread_;                // last: started once everything above is ready
 };
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite

@@ -1,8 +1,9 @@
 // sqlite_store: opening, pragmas, migrations, statement cache and integrity check.
 // The record operations live in sqlite_store_runs.cpp and sqlite_store_phases.cpp.
 
-#include "detail/schema.hpp"
-#include "detail/sqlite_store_impl.hpp"
+#include "invariants.hpp"
+#include "sqlite/schema.hpp"
+#include "sqlite/store_impl.hpp"
 
 #include <array>
 #include <cstring>
@@ -45,13 +46,14 @@ store_error sqlite_store::impl::fail(persistence_errc code, const std::string& w
     return store_error(make_error_code(code), path.string() + ": " + what);
 }
 
-result<detail::statement> sqlite_store::impl::prepare(const char* sql)
+result<sqlite::statement> sqlite_store::impl::prepare(const char* sql)
 {
     // SQLITE_FULL/IOERR inside a group commit can roll the whole batch back; the calls after it
     // must fail too rather than quietly commit on their own.
     if (batch_open && sqlite3_get_autocommit(db) != 0)
         return batch_rollback_cause ? *batch_rollback_cause
-                                    : fail(persistence_errc::io_error, "the group commit this call belonged to was rolled back");
+                                    : fail(persistence_errc::io_error,
+                                           "the group commit this call belonged to was rolled back");
     auto it = statements.find(sql);
     if (it == statements.end())
     {
@@ -61,7 +63,7 @@ result<detail::statement> sqlite_store::impl::prepare(const char* sql)
             return fail(rc, "preparing a statement");
         it = statements.emplace(sql, stmt).first;
     }
-    return detail::statement(it->second);
+    return sqlite::statement(it->second);
 }
 
 result<void> sqlite_store::impl::exec(const char* sql, const char* what)
@@ -82,7 +84,7 @@ result<void> sqlite_store::impl::exec_cached(const char* sql, const char* what)
     return {};
 }
 
-namespace detail {
+namespace sqlite {
 
 write_transaction::~write_transaction()
 {
@@ -102,9 +104,9 @@ write_transaction::~write_transaction()
 result<void> write_transaction::begin(const char* what)
 {
     if (s_.batch_open && sqlite3_get_autocommit(s_.db) != 0)
-        return s_.batch_rollback_cause
-                   ? *s_.batch_rollback_cause
-                   : s_.fail(persistence_errc::io_error, std::string(what) + ": the group commit was rolled back");
+        return s_.batch_rollback_cause ? *s_.batch_rollback_cause
+                                       : s_.fail(persistence_errc::io_error,
+                                                 std::string(what) + ": the group commit was rolled back");
     nested_ = s_.batch_open;
     auto r = s_.exec_cached(nested_ ? "SAVEPOINT ep_call" : "BEGIN IMMEDIATE", what);
     open_ = r.has_value();
@@ -119,9 +121,7 @@ result<void> write_transaction::commit(const char* what)
     return r;
 }
 
-std::string run_label(const std::string& run_id) { return "run '" + run_id + "'"; }
-
-}  // namespace detail
+}  // namespace sqlite
 
 // ---- open ----------------------------------------------------------------------------------
 
@@ -214,6 +214,69 @@ result<int> read_schema_version(sqlite_store::impl& s)
     return static_cast<int>(st->int64(0));
 }
 
+// The writer's journal, durability and size cap.
+result<void> configure_writer(sqlite_store::impl& s)
+{
+    {
+        auto st = s.prepare("PRAGMA journal_mode = WAL");
+        if (!st)
+            return std::move(st).error();
+        const int rc = st->step();
+        if (rc != SQLITE_ROW)
+        {
+            auto err = s.fail(rc, "enabling the WAL journal");
+            if ((rc & 0xff) == SQLITE_CANTOPEN)  // the directory refuses the -wal file
+                err.code = make_error_code(persistence_errc::read_only);
+            return err;
+        }
+        if (st->text(0) != "wal")
+            return s.fail(persistence_errc::io_error, "the file system does not support the WAL journal");
+    }
+    const char* sync_sql =
+        s.options.sync == durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+    if (auto r = s.exec(sync_sql, "setting synchronous"); !r)
+        return r;
+    if (s.options.max_page_count)
+    {
+        const std::string sql = "PRAGMA max_page_count = " + std::to_string(*s.options.max_page_count);
+        if (auto r = s.exec(sql.c_str(), "setting max_page_count"); !r)
+            return r;
+    }
+    return {};
+}
+
+// Applies the migrations after `version`, each in its own transaction with its user_version
+// bump, re-checking the version under the write lock in case another process migrated meanwhile.
+result<void> migrate(sqlite_store::impl& s, int version)
+{
+    for (const auto& m : sqlite::migrations())
+    {
+        if (m.version <= version)
+            continue;
+        sqlite::write_transaction txn(s);
+        if (auto r = txn.begin("starting a migration"); !r)
+            return r;
+        auto current = read_schema_version(s);
+        if (!current)
+            return std::move(current).error();
+        if (*current >= m.version)
+        {
+            version = *current;
+            continue;  // txn rolls back (nothing written)
+        }
+        if (auto r = s.exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str());
+            !r)
+            return r;
+        const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+        if (auto r = s.exec(bump.c_str(), "recording the schema version"); !r)
+            return r;
+        if (auto r = txn.commit("committing a migration"); !r)
+            return r;
+        version = m.version;
+    }
+    return {};
+}
+
 // A read-only connection failed because it could not create the WAL index (-shm file).
 bool cannot_share_wal_index(const store_error& e)
 {
@@ -224,12 +287,18 @@ bool cannot_share_wal_index(const store_error& e)
 
 }  // namespace
 
-int sqlite_store::schema_version() noexcept { return detail::latest_schema_version(); }
+int sqlite_store::schema_version() noexcept
+{
+    return sqlite::latest_schema_version();
+}
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
 sqlite_store::~sqlite_store() = default;
 
-const fs::path& sqlite_store::path() const noexcept { return impl_->path; }
+const fs::path& sqlite_store::path() const noexcept
+{
+    return impl_->path;
+}
 
 result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, sqlite_options options)
 {
@@ -254,12 +323,11 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
         {
             fs::create_directories(path.parent_path(), fec);
             if (fec)
-                return store_error(
-                    make_error_code(is_permission_error(fec) ? persistence_errc::read_only
-                                                             : persistence_errc::io_error),
-                    path.string() + ": cannot create the directory " + path.parent_path().string() + ": " +
-                        fec.message(),
-                    boost::system::error_code(fec.value(), boost::system::system_category()));
+                return store_error(make_error_code(is_permission_error(fec) ? persistence_errc::read_only
+                                                                            : persistence_errc::io_error),
+                                   path.string() + ": cannot create the directory " +
+                                       path.parent_path().string() + ": " + fec.message(),
+                                   boost::system::error_code(fec.value(), boost::system::system_category()));
         }
     }
     else if (has_foreign_content(path))
@@ -287,9 +355,10 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
     int version = *read_version;
     if (version > schema_version())
         return s->fail(persistence_errc::schema_too_new,
-                       "schema version " + std::to_string(version) + " was written by a newer EP (this build "
-                       "supports up to " + std::to_string(schema_version()) +
-                       "); upgrade EP or use another --db. The file was not modified");
+                       "schema version " + std::to_string(version) +
+                           " was written by a newer EP (this build supports up to " +
+                           std::to_string(schema_version()) +
+                           "); upgrade EP or use another --db. The file was not modified");
 
     if (ro)
     {
@@ -306,69 +375,15 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const fs::path& path, s
         return s->fail(persistence_errc::read_only,
                        "the file is not writable (open it read-only to inspect runs)");
 
-    {
-        auto st = s->prepare("PRAGMA journal_mode = WAL");
-        if (!st)
-            return std::move(st).error();
-        const int rc = st->step();
-        if (rc != SQLITE_ROW)
-        {
-            auto err = s->fail(rc, "enabling the WAL journal");
-            if ((rc & 0xff) == SQLITE_CANTOPEN)  // the directory refuses the -wal file
-                err.code = make_error_code(persistence_errc::read_only);
-            return err;
-        }
-        if (st->text(0) != "wal")
-            return s->fail(persistence_errc::io_error, "the file system does not support the WAL journal");
-    }
-    const char* sync_sql =
-        s->options.sync == durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
-    if (auto r = s->exec(sync_sql, "setting synchronous"); !r)
+    if (auto r = configure_writer(*s); !r)
         return std::move(r).error();
+    if (auto r = migrate(*s, version); !r)
+        return std::move(r).error();
+    // After the migrations: a migration that rebuilds a parent table must not cascade.
     if (auto r = s->exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !r)
         return std::move(r).error();
-    if (s->options.max_page_count)
-    {
-        const std::string sql = "PRAGMA max_page_count = " + std::to_string(*s->options.max_page_count);
-        if (auto r = s->exec(sql.c_str(), "setting max_page_count"); !r)
-            return std::move(r).error();
-    }
-
-    // Each migration in its own transaction with its user_version bump, re-checking the version
-    // under the write lock in case another process migrated meanwhile.
-    for (const auto& m : detail::migrations())
-    {
-        if (m.version <= version)
-            continue;
-        detail::write_transaction txn(*s);
-        if (auto r = txn.begin("starting a migration"); !r)
-            return std::move(r).error();
-        int current = 0;
-        {
-            auto st = s->prepare("PRAGMA user_version");
-            if (!st)
-                return std::move(st).error();
-            const int rc = st->step();
-            if (rc != SQLITE_ROW)
-                return s->fail(rc, "reading the schema version");
-            current = static_cast<int>(st->int64(0));
-        }
-        if (current >= m.version)
-        {
-            version = current;
-            continue;  // txn rolls back (nothing written)
-        }
-        if (auto r = s->exec(m.sql, ("migrating the schema to version " + std::to_string(m.version)).c_str()); !r)
-            return std::move(r).error();
-        const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
-        if (auto r = s->exec(bump.c_str(), "recording the schema version"); !r)
-            return std::move(r).error();
-        if (auto r = txn.commit("committing a migration"); !r)
-            return std::move(r).error();
-        version = m.version;
-    }
     // Last, so migrations keep SQLite's own checkpoints. Without a second connection they stay.
-    s->checkpointer = detail::wal_checkpointer::start(path, s->db, s->options.busy_timeout);
+    s->checkpointer = sqlite::wal_checkpointer::start(path, s->db, s->options.busy_timeout);
     return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
 }
 
@@ -392,6 +407,22 @@ result<void> sqlite_store::integrity_check()
     }
     if (rc != SQLITE_DONE)
         return impl_->fail(rc, "running the integrity check");
+    if (!problems.empty())
+        return impl_->fail(persistence_errc::corrupt, "integrity check failed: " + problems);
+    // Sound pages and indexes; now the store's own invariants.
+    for (const auto& q : detail::invariant_queries)
+    {
+        auto inv = impl_->prepare(q.sql);
+        if (!inv)
+            return std::move(inv).error();
+        while ((rc = inv->step()) == SQLITE_ROW)
+        {
+            problems += problems.empty() ? "" : "; ";
+            problems += detail::run_label(inv->text(0)) + ": " + inv->text(1);
+        }
+        if (rc != SQLITE_DONE)
+            return impl_->fail(rc, "running the integrity check");
+    }
     if (!problems.empty())
         return impl_->fail(persistence_errc::corrupt, "integrity check failed: " + problems);
     return {};

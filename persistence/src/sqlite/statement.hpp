@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 class statement
 {
@@ -24,7 +24,10 @@ public:
         sqlite3_reset(stmt_);
         sqlite3_clear_bindings(stmt_);
     }
-    statement(statement&& other) noexcept : stmt_(other.stmt_), bind_rc_(other.bind_rc_) { other.stmt_ = nullptr; }
+    statement(statement&& other) noexcept : stmt_(other.stmt_), bind_rc_(other.bind_rc_)
+    {
+        other.stmt_ = nullptr;
+    }
     statement(const statement&) = delete;
     statement& operator=(const statement&) = delete;
     statement& operator=(statement&&) = delete;
@@ -41,7 +44,10 @@ public:
     statement& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
     statement& bind(int i, int v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
     statement& bind(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
-    statement& bind(int i, timestamp t) { return bind(i, static_cast<std::int64_t>(t.time_since_epoch().count())); }
+    statement& bind(int i, timestamp t)
+    {
+        return bind(i, static_cast<std::int64_t>(t.time_since_epoch().count()));
+    }
     statement& bind_null(int i) { return check(sqlite3_bind_null(stmt_, i)); }
     template <class T>
     statement& bind(int i, const std::optional<T>& v)
@@ -80,4 +86,4 @@ private:
     int bind_rc_ = SQLITE_OK;
 };
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite

@@ -1,8 +1,8 @@
-#include "detail/wal_checkpointer.hpp"
+#include "sqlite/wal_checkpointer.hpp"
 
 #include <ep/thread_signals.hpp>
 
-namespace ep::persistence::detail {
+namespace ep::persistence::sqlite {
 
 std::unique_ptr<wal_checkpointer> wal_checkpointer::start(const std::filesystem::path& path, sqlite3* writer,
                                                           std::chrono::milliseconds busy_timeout)
@@ -10,7 +10,8 @@ std::unique_ptr<wal_checkpointer> wal_checkpointer::start(const std::filesystem:
     sqlite3* own = nullptr;
     // A connection only learns that the file is in WAL mode on its first read; until then a
     // checkpoint on it is a silent no-op.
-    if (sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK ||
+    if (sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+            SQLITE_OK ||
         sqlite3_busy_timeout(own, static_cast<int>(busy_timeout.count())) != SQLITE_OK ||
         sqlite3_exec(own, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) != SQLITE_OK)
     {
@@ -103,7 +104,8 @@ void wal_checkpointer::run()
         {
             int log = 0;
             int now_copied = 0;
-            if (sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &now_copied) != SQLITE_OK ||
+            if (sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &now_copied) !=
+                    SQLITE_OK ||
                 log < 0 || now_copied < copied)  // not in WAL mode, or the WAL started over
                 break;
             const int this_round = now_copied - copied;
@@ -120,4 +122,4 @@ void wal_checkpointer::run()
     }
 }
 
-}  // namespace ep::persistence::detail
+}  // namespace ep::persistence::sqlite

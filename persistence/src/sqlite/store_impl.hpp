@@ -1,8 +1,9 @@
 #pragma once
 // The private state of sqlite_store, shared by the files that implement its methods.
 
-#include "detail/statement.hpp"
-#include "detail/wal_checkpointer.hpp"
+#include "record_format.hpp"
+#include "sqlite/statement.hpp"
+#include "sqlite/wal_checkpointer.hpp"
 
 #include <ep/persistence/sqlite_store.hpp>
 
@@ -27,8 +28,8 @@ struct sqlite_store::impl
     std::filesystem::path path;
     sqlite_options options;
     sqlite3* db = nullptr;
-    std::unique_ptr<detail::wal_checkpointer> checkpointer;  // writable stores; stopped before db closes
-    std::mutex mutex;  // serialises every public call (one connection, one user at a time)
+    std::unique_ptr<sqlite::wal_checkpointer> checkpointer;  // writable stores; stopped before db closes
+    std::mutex mutex;         // serialises every public call (one connection, one user at a time)
     bool batch_open = false;  // between begin_batch and end_batch: writes nest as savepoints
     // The error with which SQLite rolled an open batch back (SQLITE_FULL, IOERR, …): what every
     // later call of the batch, and end_batch, report instead of "no transaction is active".
@@ -45,7 +46,7 @@ struct sqlite_store::impl
     store_error fail(persistence_errc code, const std::string& what) const;
 
     /// The cached statement for `sql` (a string literal), prepared on first use.
-    result<detail::statement> prepare(const char* sql);
+    result<sqlite::statement> prepare(const char* sql);
     /// Runs SQL text with no parameters and no result rows (pragmas, DDL).
     result<void> exec(const char* sql, const char* what);
     /// The same for a statement run on every write (BEGIN, COMMIT, SAVEPOINT, RELEASE): cached
@@ -53,7 +54,7 @@ struct sqlite_store::impl
     result<void> exec_cached(const char* sql, const char* what);
 };
 
-namespace detail {
+namespace sqlite {
 
 /// BEGIN IMMEDIATE … COMMIT (inside a batch: SAVEPOINT … RELEASE, so a failed call undoes only
 /// itself); rolls back on scope exit unless committed. IMMEDIATE takes the
@@ -76,9 +77,6 @@ private:
     bool nested_ = false;  // a savepoint inside a batch rather than a transaction of its own
 };
 
-/// "run 'ID'" for messages (ids are ours, never secrets).
-std::string run_label(const std::string& run_id);
-
-}  // namespace detail
+}  // namespace sqlite
 
 }  // namespace ep::persistence
