@@ -203,6 +203,112 @@ TEST(runs_api, cancel_stops_a_running_run_and_resume_finishes_it)
     EXPECT_EQ(post(h.port(), "/v1/runs/20990101T000000Z-00000000/resume", json::object()).status, 404u);
 }
 
+// A draft, a gate, and a phase after the gate: the run waits at the gate.
+const std::string gated_yaml = "name: gated\n"
+                               "phases:\n"
+                               "  draft: {persona: architect, prompt: write it}\n"
+                               "  review:\n"
+                               "    needs: [draft]\n"
+                               "    approval: {prompt: ship it?}\n"
+                               "  publish: {persona: architect, needs: [review], prompt: publish it}\n";
+
+std::string submit_gated(server_harness& h)
+{
+    auto submitted = post(h.port(), "/v1/runs", {{"yaml", gated_yaml}});
+    EXPECT_EQ(submitted.status, 201u) << submitted.body;
+    const auto id = submitted.body_json().value("run_id", "");
+    h.wait_for_status(id, "waiting");
+    return id;
+}
+
+json phase_named(const json& run, const std::string& name)
+{
+    for (const auto& p : run["phases"])
+        if (p["phase"] == name)
+            return p;
+    return json();
+}
+
+TEST(runs_api, approve_records_the_callers_decision_and_continues_the_run)
+{
+    server_harness h(zero_latency());
+    const auto id = submit_gated(h);
+    EXPECT_EQ(phase_named(get(h.port(), "/v1/runs/" + id).body_json(), "review")["status"], "waiting");
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + id + "/cancel", json::object()).status, 409u) << "nothing runs";
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + id + "/approve", json::object()).status, 400u) << "no phase";
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "review"}, {"comment", 3}}).status, 400u);
+    auto not_gate = post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "draft"}});
+    EXPECT_EQ(not_gate.status, 409u) << not_gate.body;
+    EXPECT_NE(not_gate.body.find("not an approval gate"), std::string::npos) << not_gate.body;
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "nope"}}).status, 422u);
+    EXPECT_EQ(post(h.port(), "/v1/runs/20990101T000000Z-00000000/approve", {{"phase", "review"}}).status, 404u);
+
+    auto ok = post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "review"}, {"comment", "looks good"}});
+    ASSERT_EQ(ok.status, 202u) << ok.body;
+    EXPECT_EQ(ok.body_json()["run_id"], id);
+    auto run = h.wait_for_status(id, "completed");
+    EXPECT_EQ(phase_named(run, "publish")["status"], "completed");
+    auto decision = get(h.port(), "/v1/runs/" + id + "/outputs/review").body_json();
+    EXPECT_EQ(decision["approved"], true);
+    EXPECT_EQ(decision["comment"], "looks good");
+    EXPECT_EQ(decision["by"], "anonymous");
+    auto again = post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "review"}});
+    EXPECT_EQ(again.status, 409u) << "decided already: " << again.body;
+}
+
+TEST(runs_api, reject_records_a_negative_decision)
+{
+    server_harness h(zero_latency());
+    const auto id = submit_gated(h);
+    auto r = post(h.port(), "/v1/runs/" + id + "/reject", {{"phase", "review"}, {"comment", "not yet"}});
+    ASSERT_EQ(r.status, 202u) << r.body;
+    h.wait_for_status(id, "completed");
+    auto decision = get(h.port(), "/v1/runs/" + id + "/outputs/review").body_json();
+    EXPECT_EQ(decision["approved"], false);
+    EXPECT_EQ(decision["comment"], "not yet");
+}
+
+TEST(runs_api, fork_starts_a_new_run_from_a_phase_with_its_parent_named)
+{
+    server_harness h(zero_latency());
+    auto submitted = post(h.port(), "/v1/runs", {{"workflow", "design-implement-review"}, {"inputs", {{"task", "a"}}}});
+    ASSERT_EQ(submitted.status, 201u) << submitted.body;
+    const auto parent = submitted.body_json()["run_id"].get<std::string>();
+    h.wait_for_status(parent, "completed");
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + parent + "/fork", json::object()).status, 400u) << "no from";
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + parent + "/fork", {{"from", "nope"}}).status, 422u);
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + parent + "/fork", {{"from", "implement"}, {"inputs", {{"bogus", "x"}}}}).status,
+              422u);
+    EXPECT_EQ(post(h.port(), "/v1/runs/20990101T000000Z-00000000/fork", {{"from", "implement"}}).status, 404u);
+
+    auto f = post(h.port(), "/v1/runs/" + parent + "/fork",
+                  {{"from", "implement"}, {"inputs", {{"task", "b"}}}, {"config", "D"}});
+    ASSERT_EQ(f.status, 201u) << f.body;
+    const auto child = f.body_json()["run_id"].get<std::string>();
+    EXPECT_NE(child, parent);
+    EXPECT_EQ(f.header("location"), "/v1/runs/" + child);
+    auto run = h.wait_for_status(child, "completed");
+    EXPECT_EQ(run["parent_run_id"], parent);
+    EXPECT_EQ(run["parent_phase"], "implement");
+    EXPECT_EQ(run["inputs"]["task"], "b");
+    EXPECT_EQ(run["mix"], "D");
+    // design was copied, not sent again: the child has attempts for implement and review only.
+    for (const auto& a : run["attempts"])
+        EXPECT_NE(a["phase"], "design");
+}
+
+TEST(runs_api, max_cost_usd_is_validated_and_stops_a_run_over_it)
+{
+    server_harness h(zero_latency());
+    EXPECT_EQ(post(h.port(), "/v1/runs", {{"workflow", "design-implement-review"}, {"max_cost_usd", "x"}}).status, 400u);
+    EXPECT_EQ(post(h.port(), "/v1/runs", {{"workflow", "design-implement-review"}, {"max_cost_usd", -1}}).status, 400u);
+    auto r = post(h.port(), "/v1/runs",
+                  {{"workflow", "design-implement-review"}, {"inputs", {{"task", "x"}}}, {"max_cost_usd", 0}});
+    ASSERT_EQ(r.status, 201u) << r.body;
+    auto run = h.wait_for_status(r.body_json()["run_id"], "failed");
+    EXPECT_NE(run.value("error", "").find("budget"), std::string::npos) << run.dump();
+}
+
 TEST(runs_api, every_route_is_in_the_openapi_document_and_every_documented_operation_is_routed)
 {
     server_harness h(zero_latency());

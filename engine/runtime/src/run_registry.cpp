@@ -52,8 +52,14 @@ struct run_registry::live_run
     {
     }
 
-    std::string run_id;  // known from the start for a resume, from run_started for a new run
-    std::shared_ptr<const prepared_workflow> workflow;  // null: a resume
+    enum class operation { start, resume, approve, fork };
+
+    std::string run_id;  // known from the start for resume/approve, from run_started for start/fork
+    operation op = operation::start;
+    std::shared_ptr<const prepared_workflow> workflow;  // start
+    std::string source_run_id;                          // fork: the parent
+    engine::approval_decision decision;                 // approve
+    fork_options fork;                                  // fork
     run_options options;
     engine::run_control control;
     std::shared_ptr<event_hub> hub;
@@ -101,11 +107,16 @@ asio::awaitable<void> drive_session(runtime& rt, std::shared_ptr<run_registry::l
                                     std::function<void()> finished)
 {
     // Two statements, not `?:` around two co_awaits: g++ 12 destroys the result twice then.
+    using op = run_registry::live_run::operation;
     std::optional<result<engine::run_outcome>> r;
-    if (run->workflow)
+    if (run->op == op::start)
         r.emplace(co_await rt.run(run->workflow, run->sink, &run->control, run->options));
-    else
+    else if (run->op == op::resume)
         r.emplace(co_await rt.resume(run->run_id, run->sink, &run->control, run->options));
+    else if (run->op == op::approve)
+        r.emplace(co_await rt.approve(run->run_id, run->decision, run->sink, &run->control, run->options));
+    else
+        r.emplace(co_await rt.fork(run->source_run_id, run->fork, run->sink, &run->control, run->options));
     if (!*r)
         run->failure = r->error();
     run->finished = true;
@@ -158,6 +169,7 @@ asio::awaitable<result<std::string>> run_registry::start(std::shared_ptr<const p
                                                          run_options options)
 {
     auto run = std::make_shared<live_run>(co_await asio::this_coro::executor, queue_capacity_);
+    run->op = live_run::operation::start;
     run->workflow = std::move(workflow);
     run->options = std::move(options);
     starting_.push_back(run);
@@ -166,13 +178,42 @@ asio::awaitable<result<std::string>> run_registry::start(std::shared_ptr<const p
 
 asio::awaitable<result<std::string>> run_registry::resume(std::string run_id, run_options options)
 {
-    if (runs_.count(run_id))
-        co_return runtime_error{runtime_errc::lease_held, "run " + run_id + " is already running in this process", {}};
     auto run = std::make_shared<live_run>(co_await asio::this_coro::executor, queue_capacity_);
+    run->op = live_run::operation::resume;
     run->run_id = run_id;
     run->options = std::move(options);
-    // Known at once: an SSE subscriber may follow the resumed session from its first event.
-    runs_[run_id] = run;
+    co_return co_await continue_known(run);
+}
+
+asio::awaitable<result<std::string>> run_registry::continue_known(std::shared_ptr<live_run> run)
+{
+    if (runs_.count(run->run_id))
+        co_return runtime_error{runtime_errc::lease_held, "run " + run->run_id + " is already running in this process",
+                                {}};
+    // Known at once: an SSE subscriber may follow the continued session from its first event.
+    runs_[run->run_id] = run;
+    co_return co_await launch(run);
+}
+
+asio::awaitable<result<std::string>> run_registry::approve(std::string run_id, engine::approval_decision decision,
+                                                           run_options options)
+{
+    auto run = std::make_shared<live_run>(co_await asio::this_coro::executor, queue_capacity_);
+    run->op = live_run::operation::approve;
+    run->run_id = std::move(run_id);
+    run->decision = std::move(decision);
+    run->options = std::move(options);
+    co_return co_await continue_known(run);
+}
+
+asio::awaitable<result<std::string>> run_registry::fork(std::string run_id, fork_options fork, run_options options)
+{
+    auto run = std::make_shared<live_run>(co_await asio::this_coro::executor, queue_capacity_);
+    run->op = live_run::operation::fork;
+    run->source_run_id = std::move(run_id);
+    run->fork = std::move(fork);
+    run->options = std::move(options);
+    starting_.push_back(run);
     co_return co_await launch(run);
 }
 

@@ -49,7 +49,10 @@ http::status status_for(const runtime::runtime_error& e)
         return http::status::unprocessable_entity;
     if (e.code == runtime_errc::unknown_run || e.code == runtime_errc::unknown_model)
         return http::status::not_found;
-    if (e.code == runtime_errc::lease_held || e.code == runtime_errc::already_completed)
+    if (e.code == runtime_errc::unknown_phase)
+        return http::status::unprocessable_entity;
+    if (e.code == runtime_errc::lease_held || e.code == runtime_errc::already_completed ||
+        e.code == runtime_errc::not_waiting)
         return http::status::conflict;
     return http::status::service_unavailable;  // the store: unusable or failing
 }
@@ -112,6 +115,8 @@ json run_summary_json(const persistence::run_record& r, bool live_here)
             {"phases_completed", r.totals.phases_completed},
             {"phases_failed", r.totals.phases_failed},
             {"owner", r.owner.empty() ? json(nullptr) : json(r.owner)},
+            {"parent_run_id", r.parent_run_id.empty() ? json(nullptr) : json(r.parent_run_id)},
+            {"parent_phase", r.parent_phase.empty() ? json(nullptr) : json(r.parent_phase)},
             {"live", live_here}};
 }
 

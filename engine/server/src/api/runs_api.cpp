@@ -104,14 +104,40 @@ std::optional<runtime::runtime_error> bind_request_inputs(runtime::prepared_work
     return std::nullopt;
 }
 
+// The options a run takes when it starts or continues: config (the mix), fail_fast and
+// max_cost_usd. An error message for a 400, or nullopt when `b` held valid values.
+std::optional<std::string> read_run_options(const json& b, runtime::run_options& o)
+{
+    if (b.contains("config"))
+    {
+        if (!b["config"].is_string() || !is_allowed_mix(b["config"].get<std::string>()))
+            return "'config' must be one of the mixes A, B, C, D, E";
+        o.config = b["config"].get<std::string>();
+    }
+    if (b.contains("fail_fast"))
+    {
+        if (!b["fail_fast"].is_boolean())
+            return "'fail_fast' must be a boolean";
+        o.fail_fast = b["fail_fast"].get<bool>();
+    }
+    if (b.contains("max_cost_usd"))
+    {
+        if (!b["max_cost_usd"].is_number() || b["max_cost_usd"].get<double>() < 0)
+            return "'max_cost_usd' must be a number of dollars, 0 or more";
+        o.max_cost_usd = b["max_cost_usd"].get<double>();
+    }
+    return std::nullopt;
+}
+
 asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
 {
     auto body = parse_json_object(ctx.req, false);
     if (!body.value)
         co_return co_await bad_request(ctx, body.error);
     const json& b = *body.value;
-    if (auto k = unknown_key(b, {"workflow", "yaml", "inputs", "config", "fail_fast"}))
-        co_return co_await bad_request(ctx, "unknown field '" + *k + "' (fields: workflow | yaml, inputs, config, fail_fast)");
+    if (auto k = unknown_key(b, {"workflow", "yaml", "inputs", "config", "fail_fast", "max_cost_usd"}))
+        co_return co_await bad_request(ctx, "unknown field '" + *k +
+                                                "' (fields: workflow | yaml, inputs, config, fail_fast, max_cost_usd)");
     const bool by_name = b.contains("workflow"), by_text = b.contains("yaml");
     if (by_name == by_text)
         co_return co_await bad_request(ctx, "give exactly one of 'workflow' (a name from GET /v1/workflows) or 'yaml' (the text)");
@@ -119,15 +145,11 @@ asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
         co_return co_await bad_request(ctx, std::string(by_name ? "'workflow'" : "'yaml'") + " must be a string");
     if (b.contains("inputs") && !b["inputs"].is_object())
         co_return co_await bad_request(ctx, "'inputs' must be an object of name: value");
-    if (b.contains("fail_fast") && !b["fail_fast"].is_boolean())
-        co_return co_await bad_request(ctx, "'fail_fast' must be a boolean");
-    std::string mix = s.cfg.default_mix;
-    if (b.contains("config"))
-    {
-        if (!b["config"].is_string() || !is_allowed_mix(b["config"].get<std::string>()))
-            co_return co_await bad_request(ctx, "'config' must be one of the mixes A, B, C, D, E");
-        mix = b["config"].get<std::string>();
-    }
+    runtime::run_options ropts;
+    if (auto bad = read_run_options(b, ropts))
+        co_return co_await bad_request(ctx, *bad);
+    const std::string mix = ropts.config.empty() ? s.cfg.default_mix : ropts.config;
+    ropts.config.clear();  // a new run takes its mix from the prepared workflow
 
     runtime::workflow_source source;
     if (by_name)
@@ -173,8 +195,6 @@ asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
     if (auto problem = bind_request_inputs(*prepared, b.value("inputs", json::object())))
         co_return co_await reply(ctx, runtime_error_response(ctx.req, *problem));
 
-    runtime::run_options ropts;
-    ropts.fail_fast = b.value("fail_fast", false);
     auto started = co_await s.registry.start(std::make_shared<const runtime::prepared_workflow>(std::move(*prepared)), ropts);
     if (!started)
     {
@@ -197,7 +217,7 @@ asio::awaitable<void> list_runs(server::impl& s, request_context& ctx)
     {
         auto st = persistence::parse_run_status(it->second);
         if (!st)
-            co_return co_await bad_request(ctx, "status must be one of pending, running, completed, failed, interrupted");
+            co_return co_await bad_request(ctx, "status must be one of pending, running, waiting, completed, failed, interrupted");
         q.status = st;
     }
     if (auto it = ctx.query.find("workflow"); it != ctx.query.end())
@@ -304,10 +324,29 @@ asio::awaitable<void> cancel_run(server::impl& s, request_context& ctx)
     if (!run)
         co_return;
     const auto status = run->run.status;
-    std::string why = persistence::is_finished(status)
+    std::string why = status == persistence::run_status::waiting
+                          ? "run " + id + " is waiting at an approval gate (nothing runs); reject the gate to end it"
+                      : persistence::is_finished(status)
                           ? "run " + id + " is not running (it is " + std::string(persistence::to_string(status)) + ")"
                           : "run " + id + " is executed by another process (" + run->run.owner + "); stop it there";
     co_await ctx.out.send(error_response(ctx.req, http::status::conflict, "conflict_error", why));
+}
+
+// The reply of an operation that continues a run (or starts a fork) in the background: 202
+// with the run to follow, or the runtime's error.
+asio::awaitable<void> reply_continued(server::impl& s, request_context& ctx,
+                                      const runtime::result<std::string>& continued)
+{
+    if (!continued)
+    {
+        if (status_for(continued.error()) == http::status::service_unavailable)
+            s.log->error("{}: {}", ctx.path, continued.error().message);
+        co_return co_await reply(ctx, runtime_error_response(ctx.req, continued.error()));
+    }
+    const json running = {{"run_id", *continued},
+                          {"status", "running"},
+                          {"links", {{"run", "/v1/runs/" + *continued}, {"events", "/v1/runs/" + *continued + "/events"}}}};
+    co_await ctx.out.send(json_response(ctx.req, http::status::accepted, running));
 }
 
 asio::awaitable<void> resume_run(server::impl& s, request_context& ctx)
@@ -316,32 +355,88 @@ asio::awaitable<void> resume_run(server::impl& s, request_context& ctx)
     if (!body.value)
         co_return co_await bad_request(ctx, body.error);
     const json& b = *body.value;
-    if (auto k = unknown_key(b, {"config", "fail_fast"}))
-        co_return co_await bad_request(ctx, "unknown field '" + *k + "' (fields: config, fail_fast)");
+    if (auto k = unknown_key(b, {"config", "fail_fast", "max_cost_usd"}))
+        co_return co_await bad_request(ctx, "unknown field '" + *k + "' (fields: config, fail_fast, max_cost_usd)");
     runtime::run_options o;
-    if (b.contains("config"))
-    {
-        if (!b["config"].is_string() || !is_allowed_mix(b["config"].get<std::string>()))
-            co_return co_await bad_request(ctx, "'config' must be one of the mixes A, B, C, D, E");
-        o.config = b["config"].get<std::string>();
-    }
-    if (b.contains("fail_fast"))
-    {
-        if (!b["fail_fast"].is_boolean())
-            co_return co_await bad_request(ctx, "'fail_fast' must be a boolean");
-        o.fail_fast = b["fail_fast"].get<bool>();
-    }
+    if (auto bad = read_run_options(b, o))
+        co_return co_await bad_request(ctx, *bad);
     auto resumed = co_await s.registry.resume(ctx.params["id"], o);
-    if (!resumed)
+    co_await reply_continued(s, ctx, resumed);
+}
+
+// approve and reject: `ep-run --approve|--reject RUN_ID PHASE [--comment TEXT]`; the decision
+// is recorded as made by the caller (its token's name, or "anonymous").
+asio::awaitable<void> decide_gate(server::impl& s, request_context& ctx, bool approved)
+{
+    auto body = parse_json_object(ctx.req, false);
+    if (!body.value)
+        co_return co_await bad_request(ctx, body.error);
+    const json& b = *body.value;
+    if (auto k = unknown_key(b, {"phase", "comment", "config", "fail_fast", "max_cost_usd"}))
+        co_return co_await bad_request(ctx, "unknown field '" + *k +
+                                                "' (fields: phase, comment, config, fail_fast, max_cost_usd)");
+    if (!b.contains("phase") || !b["phase"].is_string() || b["phase"].get<std::string>().empty())
+        co_return co_await bad_request(ctx, "'phase' (the approval gate's id) is required and must be a string");
+    if (b.contains("comment") && !b["comment"].is_string())
+        co_return co_await bad_request(ctx, "'comment' must be a string");
+    runtime::run_options o;
+    if (auto bad = read_run_options(b, o))
+        co_return co_await bad_request(ctx, *bad);
+    engine::approval_decision decision;
+    decision.phase = b["phase"].get<std::string>();
+    decision.approved = approved;
+    decision.comment = b.value("comment", std::string());
+    decision.by = ctx.principal;
+    auto continued = co_await s.registry.approve(ctx.params["id"], decision, o);
+    co_await reply_continued(s, ctx, continued);
+}
+
+asio::awaitable<void> approve_run(server::impl& s, request_context& ctx) { co_await decide_gate(s, ctx, true); }
+asio::awaitable<void> reject_run(server::impl& s, request_context& ctx) { co_await decide_gate(s, ctx, false); }
+
+// `ep-run --fork RUN_ID --from PHASE [--input KEY=VALUE]... [--config MIX]`: a new run.
+asio::awaitable<void> fork_run(server::impl& s, request_context& ctx)
+{
+    auto body = parse_json_object(ctx.req, false);
+    if (!body.value)
+        co_return co_await bad_request(ctx, body.error);
+    const json& b = *body.value;
+    if (auto k = unknown_key(b, {"from", "inputs", "config", "fail_fast", "max_cost_usd"}))
+        co_return co_await bad_request(ctx, "unknown field '" + *k +
+                                                "' (fields: from, inputs, config, fail_fast, max_cost_usd)");
+    if (!b.contains("from") || !b["from"].is_string() || b["from"].get<std::string>().empty())
+        co_return co_await bad_request(ctx, "'from' (the phase to run again) is required and must be a string");
+    runtime::fork_options fork;
+    fork.from_phase = b["from"].get<std::string>();
+    if (b.contains("inputs"))
     {
-        if (status_for(resumed.error()) == http::status::service_unavailable)
-            s.log->error("{}: {}", ctx.path, resumed.error().message);
-        co_return co_await reply(ctx, runtime_error_response(ctx.req, resumed.error()));
+        if (!b["inputs"].is_object())
+            co_return co_await bad_request(ctx, "'inputs' must be an object of name: value");
+        for (auto it = b["inputs"].begin(); it != b["inputs"].end(); ++it)
+        {
+            if (it.value().is_string())
+                fork.inputs.push_back(it.key() + "=" + it.value().get<std::string>());
+            else if (it.value().is_number() || it.value().is_boolean())
+                fork.inputs.push_back(it.key() + "=" + it.value().dump());
+            else
+                co_return co_await bad_request(ctx, "input '" + it.key() + "' must be a string, a number or a boolean");
+        }
     }
-    const json running = {{"run_id", *resumed},
-                          {"status", "running"},
-                          {"links", {{"events", "/v1/runs/" + *resumed + "/events"}}}};
-    co_await ctx.out.send(json_response(ctx.req, http::status::accepted, running));
+    runtime::run_options o;
+    if (auto bad = read_run_options(b, o))
+        co_return co_await bad_request(ctx, *bad);
+    auto forked = co_await s.registry.fork(ctx.params["id"], fork, o);
+    if (forked)
+    {
+        auto res = json_response(ctx.req, http::status::created,
+                                 {{"run_id", *forked},
+                                  {"parent_run_id", ctx.params["id"]},
+                                  {"status", "running"},
+                                  {"links", {{"run", "/v1/runs/" + *forked}, {"events", "/v1/runs/" + *forked + "/events"}}}});
+        res.set(http::field::location, "/v1/runs/" + *forked);
+        co_return co_await ctx.out.send(std::move(res));
+    }
+    co_await reply_continued(s, ctx, forked);
 }
 
 asio::awaitable<void> list_workflows(server::impl& s, request_context& ctx)
@@ -366,6 +461,9 @@ void add_run_routes(server::impl& s)
     s.routes.add(http::verb::get, "/v1/runs/{id}/outputs/{phase}", bind(get_output));
     s.routes.add(http::verb::post, "/v1/runs/{id}/cancel", bind(cancel_run));
     s.routes.add(http::verb::post, "/v1/runs/{id}/resume", bind(resume_run));
+    s.routes.add(http::verb::post, "/v1/runs/{id}/approve", bind(approve_run));
+    s.routes.add(http::verb::post, "/v1/runs/{id}/reject", bind(reject_run));
+    s.routes.add(http::verb::post, "/v1/runs/{id}/fork", bind(fork_run));
     s.routes.add(http::verb::get, "/v1/workflows", bind(list_workflows));
 }
 

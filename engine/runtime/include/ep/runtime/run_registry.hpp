@@ -46,6 +46,16 @@ public:
     /// already in flight here is lease_held.
     asio::awaitable<result<std::string>> resume(std::string run_id, run_options options);
 
+    /// Records a decision on a waiting approval gate and continues the run in the background
+    /// (runtime::approve). Completes when the continued session started, or with approve's
+    /// error (not_waiting, unknown_phase, unknown_run, …); a run in flight here is lease_held.
+    asio::awaitable<result<std::string>> approve(std::string run_id, engine::approval_decision decision,
+                                                 run_options options);
+
+    /// Starts a fork of `run_id` in the background (runtime::fork). Completes with the new
+    /// run's id once it exists, or with fork's error (unknown_phase, invalid_input, …).
+    asio::awaitable<result<std::string>> fork(std::string run_id, fork_options fork, run_options options);
+
     /// Resumes every run whose lease this runtime's owner identity holds and that the store
     /// still shows as running or pending: the runs of a previous process with the same
     /// identity that ended without recording how (a restart). Returns the ids resumed; runs
@@ -74,6 +84,8 @@ public:
 
 private:
     asio::awaitable<result<std::string>> launch(std::shared_ptr<live_run> run);
+    /// A session whose run id is known before it starts (resume, approve): findable at once.
+    asio::awaitable<result<std::string>> continue_known(std::shared_ptr<live_run> run);
 
     runtime& rt_;
     std::size_t queue_capacity_;
