@@ -183,7 +183,8 @@ int run_serve_cli(int argc, char** argv)
     server srv(ioc, rt, opts->server);
     int exit_code = 0;
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<void> {
+    // A named lambda that outlives its coroutine (g++ 12 mishandles a capturing temporary).
+    auto serve = [&]() -> boost::asio::awaitable<void> {
         if (auto failed = co_await srv.start())
         {
             std::cerr << "ep-serve: " << failed->message << "\n";
@@ -201,7 +202,8 @@ int run_serve_cli(int argc, char** argv)
         co_await srv.stop();
         if (emu)
             emu->stop();
-    }, boost::asio::detached);
+    };
+    boost::asio::co_spawn(ioc, serve(), boost::asio::detached);
     ioc.run();
     return exit_code;
 }
