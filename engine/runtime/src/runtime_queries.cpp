@@ -8,22 +8,6 @@ namespace ep::runtime {
 
 namespace ps = ep::persistence;
 
-namespace {
-
-// Runs scanned for one find_runs page. The store lists newest first with no filter, so a
-// filter or cursor is applied here; older runs than this many are not reached by a filtered
-// listing. (A store-side run_filter replaces this scan when the persistence layer has it.)
-constexpr std::size_t max_scanned_runs = 20000;
-
-bool matches(const ps::run_record& r, const run_query& q)
-{
-    if (q.status && r.status != *q.status)
-        return false;
-    return q.workflow.empty() || r.workflow == q.workflow;
-}
-
-}  // namespace
-
 result<void> runtime::open_store() { return impl_->ensure_store(store_access::write_create); }
 
 std::string runtime::owner() const
@@ -46,21 +30,17 @@ asio::awaitable<result<run_list>> runtime::find_runs(run_query query)
             co_return out;
         }
     }
-    const bool filtered = query.status || !query.workflow.empty() || !query.before_id.empty();
-    const std::size_t scan = filtered ? max_scanned_runs : query.limit + 1;
-    auto runs = co_await impl_->store->list_runs(scan);
+    // The store filters and pages (run_filter); one more than asked says whether more exist.
+    ps::run_filter filter;
+    filter.status = query.status;
+    filter.workflow = query.workflow;
+    filter.before_id = query.before_id;
+    filter.limit = query.limit + 1;
+    auto runs = co_await impl_->store->list_runs(filter);
     if (!runs)
         co_return from_store_error(runs.error());
-    bool past_cursor = query.before_id.empty();
     for (auto& r : *runs)
     {
-        if (!past_cursor)
-        {
-            past_cursor = r.id == query.before_id;
-            continue;
-        }
-        if (!matches(r, query))
-            continue;
         if (out.runs.size() == query.limit)
         {
             out.more = true;
