@@ -188,6 +188,38 @@ TEST(events_sse, a_subscriber_whose_queue_overflows_is_caught_up_from_the_store)
     EXPECT_GE(std::stod(metrics.substr(at + 22)), 1) << "the queue overflowed at least once";
 }
 
+TEST(events_sse, a_stream_stays_open_at_an_approval_gate_and_follows_the_run_after_the_decision)
+{
+    server_harness::options o;
+    o.emulator.zero_latency = true;
+    o.server.sse_poll_interval = 50ms;
+    server_harness h(o);
+    const std::string yaml = "name: gated\nphases:\n  draft: {persona: architect, prompt: write it}\n"
+                             "  review: {needs: [draft], approval: {prompt: ship it?}}\n"
+                             "  publish: {persona: architect, needs: [review], prompt: publish it}\n";
+    auto r = post(h.port(), "/v1/runs", {{"yaml", yaml}});
+    ASSERT_EQ(r.status, 201u) << r.body;
+    const auto id = r.body_json()["run_id"].get<std::string>();
+    sse_client c(h.port(), "/v1/runs/" + id + "/events");
+    std::vector<std::string> statuses;
+    bool waiting_seen = false;
+    while (auto e = c.next())
+    {
+        const auto type = e->data.value("type", "");
+        if (type == "phase_waiting")
+        {
+            waiting_seen = true;
+            h.wait_for_status(id, "waiting");
+            auto a = post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "review"}});
+            ASSERT_EQ(a.status, 202u) << a.body;
+        }
+        if (type == "run_completed")
+            statuses.push_back(e->data.value("status", ""));
+    }
+    EXPECT_TRUE(waiting_seen);
+    EXPECT_EQ(statuses, (std::vector<std::string>{"waiting", "succeeded"}));
+}
+
 TEST(event_hub, a_full_queue_marks_the_subscriber_overflowed_and_never_blocks_the_publisher)
 {
     boost::asio::io_context ioc;

@@ -4,7 +4,7 @@
 // live in this process (stored log + its hub's uncommitted tail + live events), executed by
 // another process (the stored log, re-read every sse_poll_interval) or finished (the stored log;
 // a client that has everything gets 204, which stops EventSource from reconnecting). The stream
-// ends after run_completed; idle streams get a comment line every sse_heartbeat. A client
+// ends after run_completed (not a run_completed{waiting}: a gate's decision continues the run); idle streams get a comment line every sse_heartbeat. A client
 // whose queue overflows (it reads slower than the run writes) is caught up from the store and a
 // fresh subscription instead of slowing the run down.
 #include "api/api_common.hpp"
@@ -49,7 +49,9 @@ struct stream_state
         buffer += "\ndata: ";
         buffer += dump_json(ev);
         buffer += "\n\n";
-        if (ev.value("type", std::string{}) == "run_completed")
+        // A run stopped at an approval gate ends its session with run_completed{waiting}, but
+        // the run goes on once someone decides: the stream stays open for that.
+        if (ev.value("type", std::string{}) == "run_completed" && ev.value("status", std::string{}) != "waiting")
             completed = true;
     }
 
