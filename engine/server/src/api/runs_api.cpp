@@ -434,7 +434,8 @@ asio::awaitable<void> fork_run(server::impl& s, request_context& ctx)
                                   {"status", "running"},
                                   {"links", {{"run", "/v1/runs/" + *forked}, {"events", "/v1/runs/" + *forked + "/events"}}}});
         res.set(http::field::location, "/v1/runs/" + *forked);
-        co_return co_await ctx.out.send(std::move(res));
+        co_await ctx.out.send(std::move(res));
+        co_return;
     }
     co_await reply_continued(s, ctx, forked);
 }
