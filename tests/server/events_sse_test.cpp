@@ -79,8 +79,12 @@ TEST(events_sse, a_live_run_streams_every_event_and_ends_after_run_completed)
     EXPECT_EQ(events.back()["status"], "succeeded");
     std::size_t deltas = 0;
     std::map<std::string, std::string> text;
+    // design-implement-review loops (implement → review until approved): a phase's stored
+    // output is its last pass, so the text is gathered per pass.
     for (const auto& e : events)
-        if (e["type"] == "text_delta")
+        if (e["type"] == "phase_started")
+            text[e["phase"]].clear();
+        else if (e["type"] == "text_delta")
         {
             ++deltas;
             text[e["phase"]] += e["text"].get<std::string>();
@@ -195,7 +199,7 @@ TEST(events_sse, a_stream_stays_open_at_an_approval_gate_and_follows_the_run_aft
     o.server.sse_poll_interval = 50ms;
     server_harness h(o);
     const std::string yaml = "name: gated\nphases:\n  draft: {persona: architect, prompt: write it}\n"
-                             "  review: {needs: [draft], approval: {prompt: ship it?}}\n"
+                             "  review: {needs: [draft], approval: {prompt: ship it}}\n"
                              "  publish: {persona: architect, needs: [review], prompt: publish it}\n";
     auto r = post(h.port(), "/v1/runs", {{"yaml", yaml}});
     ASSERT_EQ(r.status, 201u) << r.body;

@@ -39,8 +39,9 @@ TEST(observability, metrics_count_runs_phases_tokens_attempts_and_streams)
     EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
     const auto& t = m.body;
     EXPECT_EQ(metric(t, "ep_runs_total{status=\"succeeded\"}"), 1) << t;
-    EXPECT_EQ(metric(t, "ep_phases_total{status=\"completed\"}"), 3);
-    EXPECT_EQ(metric(t, "ep_phase_duration_seconds_count{status=\"completed\"}"), 3);
+    // design, then implement → review twice (the emulated reviewer asks for changes once).
+    EXPECT_EQ(metric(t, "ep_phases_total{status=\"completed\"}"), 5);
+    EXPECT_EQ(metric(t, "ep_phase_duration_seconds_count{status=\"completed\"}"), 5);
     EXPECT_EQ(metric(t, "ep_attempts_failed_total{error=\"503\",provider=\"anthropic\"}"), 1) << t;
     EXPECT_GT(metric(t, "ep_tokens_total{direction=\"output\",model=\"gpt-6.2-sol\",provider=\"openai\"}"), 0) << t;
     EXPECT_NE(t.find("ep_time_to_first_token_seconds_bucket"), std::string::npos);
@@ -93,7 +94,7 @@ TEST(observability, a_run_exports_its_spans_over_otlp_with_genai_attributes)
     EXPECT_EQ(root["status"]["code"], 1);
     EXPECT_EQ(span_attr(root["_resource"], "service.name"), "ep-serve");
     const auto phases = named(spans, "phase ");
-    ASSERT_EQ(phases.size(), 3u);
+    ASSERT_EQ(phases.size(), 5u) << "design, then implement and review twice";
     std::set<std::string> phase_ids;
     for (const auto& p : phases)
     {
@@ -102,7 +103,7 @@ TEST(observability, a_run_exports_its_spans_over_otlp_with_genai_attributes)
         phase_ids.insert(p["spanId"]);
     }
     const auto chats = named(spans, "chat ");
-    ASSERT_EQ(chats.size(), 4u) << "three answers and the reviewer's rate-limited attempt";
+    ASSERT_EQ(chats.size(), 6u) << "five answers and the reviewer's rate-limited attempt";
     int failed = 0;
     for (const auto& c : chats)
     {
@@ -157,8 +158,8 @@ TEST(observability, ep_run_exports_the_same_spans)
     // ep-run exports before it exits: everything is here already.
     const auto spans = otlp.spans();
     ASSERT_EQ(named(spans, "invoke_workflow").size(), 1u) << otlp.raw();
-    EXPECT_EQ(named(spans, "phase ").size(), 3u);
-    EXPECT_EQ(named(spans, "chat ").size(), 3u);
+    EXPECT_EQ(named(spans, "phase ").size(), 5u) << "design, then implement and review twice";
+    EXPECT_EQ(named(spans, "chat ").size(), 5u);
     EXPECT_EQ(span_attr(spans[0]["_resource"], "service.name"), "my-pipeline");
 }
 
