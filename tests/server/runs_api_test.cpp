@@ -255,7 +255,7 @@ TEST(runs_api, approve_records_the_callers_decision_and_continues_the_run)
     auto decision = get(h.port(), "/v1/runs/" + id + "/outputs/review").body_json();
     EXPECT_EQ(decision["approved"], true);
     EXPECT_EQ(decision["comment"], "looks good");
-    EXPECT_EQ(decision["by"], "anonymous");
+    EXPECT_EQ(decision["by"], "anonymous@127.0.0.1") << "no tokens: the caller is its address";
     auto again = post(h.port(), "/v1/runs/" + id + "/approve", {{"phase", "review"}});
     EXPECT_EQ(again.status, 409u) << "decided already: " << again.body;
 }
@@ -285,6 +285,8 @@ TEST(runs_api, fork_starts_a_new_run_from_a_phase_with_its_parent_named)
               422u);
     EXPECT_EQ(post(h.port(), "/v1/runs/20990101T000000Z-00000000/fork", {{"from", "implement"}}).status, 404u);
 
+    const auto architect_calls = h.emu().stats().by_persona["architect"];
+    ASSERT_GT(architect_calls, 0u);
     auto f = post(h.port(), "/v1/runs/" + parent + "/fork",
                   {{"from", "implement"}, {"inputs", {{"task", "b"}}}, {"config", "D"}});
     ASSERT_EQ(f.status, 201u) << f.body;
@@ -296,9 +298,10 @@ TEST(runs_api, fork_starts_a_new_run_from_a_phase_with_its_parent_named)
     EXPECT_EQ(run["parent_phase"], "implement");
     EXPECT_EQ(run["inputs"]["task"], "b");
     EXPECT_EQ(run["mix"], "D");
-    // design was copied, not sent again: the child has attempts for implement and review only.
-    for (const auto& a : run["attempts"])
-        EXPECT_NE(a["phase"], "design");
+    // design (the architect's phase) was copied, not sent again.
+    EXPECT_EQ(h.emu().stats().by_persona["architect"], architect_calls);
+    EXPECT_EQ(get(h.port(), "/v1/runs/" + child + "/outputs/design").body,
+              get(h.port(), "/v1/runs/" + parent + "/outputs/design").body);
 }
 
 TEST(runs_api, max_cost_usd_is_validated_and_stops_a_run_over_it)

@@ -288,7 +288,11 @@ asio::awaitable<void> get_output(server::impl& s, request_context& ctx)
     if (!run)
         co_return;
     const auto& id = ctx.params["phase"];
-    auto it = std::find_if(run->phases.begin(), run->phases.end(), [&](const auto& p) { return p.phase_id == id; });
+    // The phase's latest pass (a loop stores one row per iteration); its row, not a fan-out item's.
+    auto it = run->phases.end();
+    for (auto p = run->phases.begin(); p != run->phases.end(); ++p)
+        if (p->phase_id == id && !p->item && (it == run->phases.end() || p->iteration > it->iteration))
+            it = p;
     if (it == run->phases.end())
         co_return co_await reply(ctx, error_response(ctx.req, http::status::not_found, "not_found_error",
                                                        "run " + run->run.id + " has no result for phase '" + id + "'"));
