@@ -21,8 +21,11 @@ packages=(
     libgtest-dev libgmock-dev               # tests
     libbenchmark-dev                        # bench/
     clang-15 libfuzzer-15-dev               # fuzz/: the libFuzzer targets (the `fuzz` preset, scripts/fuzz.sh)
-    nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client
+    nginx-light curl                        # bench/e2e_chain.sh: a loopback upstream + raw keep-alive client;
+                                            # curl also for the gateway conformance test's `curl -N` check
     jq                                      # tests/worker/*.sh: reading the emulator's request log (psql comes with postgresql-15)
+    prometheus-cpp-dev                      # ep-serve's /metrics (registry + text format)
+    wrk                                     # bench/: ep-serve gateway throughput at c=64
 )
 
 missing=()

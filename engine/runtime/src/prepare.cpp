@@ -29,7 +29,7 @@ runtime_error invalid(runtime_errc code, problems details, std::string message)
 
 }  // namespace
 
-std::optional<engine::policy> runtime::impl::load_policy_for(const engine::workflow_spec& spec,
+std::optional<engine::policy> runtime::impl::load_policy_for(const engine::workflow_spec* spec,
                                                              const std::string& config,
                                                              engine::diagnostics& diag) const
 {
@@ -37,7 +37,7 @@ std::optional<engine::policy> runtime::impl::load_policy_for(const engine::workf
     popts.workflows_dir = cfg.workflows_dir;
     popts.config = config;
     popts.personas_file = cfg.personas_file;
-    popts.workflow = &spec;
+    popts.workflow = spec;
     auto loaded = engine::load_policy(popts, cfg.env, diag);
     if (!loaded)
         return std::nullopt;
@@ -72,7 +72,7 @@ result<prepared_workflow> runtime::prepare(const workflow_source& source, const 
     std::optional<engine::dag> graph;
     if (spec)
     {
-        routing = impl_->load_policy_for(*spec, options.config, found.diag);
+        routing = impl_->load_policy_for(&*spec, options.config, found.diag);
         // Without a policy, personas are not checked (its own errors are already reported).
         if (auto compiled = engine::compile(*spec, routing ? &*routing : nullptr, found.diag))
             graph = std::move(*compiled);

@@ -4,6 +4,7 @@
 
 #include <ep/common/logging.hpp>
 #include <ep/engine/loader.hpp>
+#include <ep/runtime/otel.hpp>
 
 #include <spdlog/logger.h>
 
@@ -49,6 +50,8 @@ runtime::impl::impl(asio::any_io_executor executor, runtime_config config)
     limits = std::make_shared<engine::provider_limits>(time);
     fo.limits = limits;
     failover = std::make_unique<engine::failover_executor>(std::move(fo));
+    if (auto otel = otel_config::from_environment(cfg.env, cfg.program))
+        tracer = std::make_shared<otel_tracer>(ex, std::move(*otel), log);
 }
 
 runtime::runtime(asio::any_io_executor ex, runtime_config cfg)
@@ -60,6 +63,7 @@ runtime::~runtime() = default;
 
 const runtime_config& runtime::config() const noexcept { return impl_->cfg; }
 const std::shared_ptr<spdlog::logger>& runtime::logger() const noexcept { return impl_->log; }
+const std::shared_ptr<otel_tracer>& runtime::tracer() const noexcept { return impl_->tracer; }
 std::string runtime::store_location() const { return impl_->store_location(); }
 
 runtime_error unroutable_error(const engine::routing_explanation& routing)
@@ -96,7 +100,12 @@ asio::awaitable<result<engine::run_outcome>> runtime::impl::execute(const engine
         *store, pol,
         [&](const engine::phase_spec& ph, std::int64_t tokens) { return engine::build_candidates(ph, routes, live, tokens); },
         *failover, eopts);
-    auto outcome = co_await exec.run(std::move(req), sink, control);
+    // With OpenTelemetry on, the run's events also become its spans (otel.hpp).
+    std::unique_ptr<engine::event_sink> tracing = tracer ? tracer->run_sink() : nullptr;
+    engine::multi_sink traced({&sink});
+    if (tracing)
+        traced.add(tracing.get());
+    auto outcome = co_await exec.run(std::move(req), traced, control);
     if (!outcome)
         co_return from_store_error(outcome.error());
     co_return std::move(*outcome);

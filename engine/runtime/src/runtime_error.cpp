@@ -23,6 +23,7 @@ public:
         case runtime_errc::unknown_phase: return "the run has no such phase";
         case runtime_errc::store_unusable: return "the run store cannot be used";
         case runtime_errc::store_failed: return "the run store failed";
+        case runtime_errc::unknown_model: return "unknown model";
         }
         return "unknown runtime error";
     }

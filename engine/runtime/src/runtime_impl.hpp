@@ -11,7 +11,11 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <map>
+
 namespace ep::runtime {
+
+class otel_tracer;
 
 /// How an operation needs the store.
 enum class store_access
@@ -37,11 +41,17 @@ struct runtime::impl
     std::unique_ptr<engine::failover_executor> failover;
     std::unique_ptr<persistence::async_store> store;
     bool store_writable = false;
+    // chat(): the policy, providers and router of each mix, built on first use (chat.cpp).
+    struct chat_routes;
+    std::map<std::string, std::shared_ptr<chat_routes>> chat_cache;
+    // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (tracing.cpp); else null.
+    std::shared_ptr<otel_tracer> tracer;
 
     std::string store_location() const;
     /// Opens the store as `access` needs it, once; a read-only store is not reopened writable.
     result<void> ensure_store(store_access access);
-    std::optional<engine::policy> load_policy_for(const engine::workflow_spec& spec, const std::string& config,
+    /// The policy under mix `config`, with `spec`'s inline sections (null: none, the gateway).
+    std::optional<engine::policy> load_policy_for(const engine::workflow_spec* spec, const std::string& config,
                                                   engine::diagnostics& diag) const;
     /// Every available provider of `pol`, sharing the pool, TLS context and logger.
     result<engine::provider_map> build_providers(const engine::policy& pol);

@@ -23,6 +23,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -35,6 +36,8 @@ namespace spdlog { class logger; }
 namespace ep::runtime {
 
 namespace asio = boost::asio;
+
+class otel_tracer;
 
 /// Why a runtime operation did not happen. Front ends map these to their own codes (ep-run:
 /// exit 2 for the input errors, 1 for store failures).
@@ -51,6 +54,7 @@ enum class runtime_errc
     unknown_phase,         // fork --from / show --output of a phase the run does not have
     store_unusable,        // corrupt, newer schema, read-only, unknown URI scheme
     store_failed,          // an I/O error, a full disk, a busy database
+    unknown_model,         // chat(): the model is neither persona/NAME nor PROVIDER/MODEL of a known provider
 };
 
 const boost::system::error_category& runtime_category() noexcept;
@@ -152,6 +156,26 @@ struct model_listing
     std::string base_url;
     std::vector<providers::model_row> rows;  // in the provider's order
     std::vector<std::string> not_listed;     // catalogue ids the provider did not list
+};
+
+/// Which runs find_runs returns, newest first.
+struct run_query
+{
+    std::optional<persistence::run_status> status;
+    std::string workflow;   // exact workflow name; empty: any
+    std::string before_id;  // only runs created before this one (the last id of the previous page)
+    std::size_t limit = 50;
+};
+
+/// One chat call routed like a phase (the server's OpenAI-compatible gateway).
+struct chat_call
+{
+    /// "persona/NAME": the persona's candidates under `mix` (with its system prompt, temperature
+    /// and max_tokens where the request has none); "PROVIDER/MODEL": that model alone.
+    std::string model;
+    std::string mix = "A";  // A|B|C|D|E or a mix file
+    providers::chat_request request;
+    std::chrono::milliseconds timeout{std::chrono::minutes(10)};
 };
 
 struct runtime_config
@@ -260,6 +284,39 @@ public:
     /// @par Per-operation cancellation
     /// Terminal (the connection is closed); asio::error::operation_aborted.
     asio::awaitable<result<model_listing>> list_models(std::string provider, std::string config);
+
+    // ---- long-lived front ends (ep-serve): run_registry.hpp, runtime_queries.cpp, chat.cpp ----
+
+    /// Opens (creating) the store for writing now, so that every later read and run shares one
+    /// writable store (a read-only open is never swapped under a request in flight).
+    /// Errors: store_unusable, store_failed.
+    result<void> open_store();
+    /// The lease owner this runtime's runs take (executor.owner, else "host:pid").
+    std::string owner() const;
+    /// The OpenTelemetry tracer (otel.hpp) when OTEL_EXPORTER_OTLP_ENDPOINT is set, else null.
+    const std::shared_ptr<otel_tracer>& tracer() const noexcept;
+    /// The failover layer every run and chat call shares (circuits, limits), for metrics.
+    const engine::failover_executor& failover() const noexcept;
+
+    /// Runs matching `query`, newest first; `more` when another page exists. Without a store:
+    /// an empty list. Needs open_store() or an earlier run. Errors: store_failed.
+    asio::awaitable<result<run_list>> find_runs(run_query query);
+    /// One run with its phases and attempts, read on the store's thread. Errors: unknown_run.
+    asio::awaitable<result<run_details>> fetch_run(std::string run_id);
+    /// The run's stored events with seq > after_seq (at most `limit`), in seq order.
+    /// Errors: unknown_run, store_failed.
+    asio::awaitable<result<std::vector<persistence::event_record>>> fetch_events(std::string run_id,
+                                                                                 std::int64_t after_seq,
+                                                                                 std::size_t limit);
+
+    /// One chat call through the router and the failover layer a phase uses (same retries,
+    /// fallback, circuit breakers and limits); `callbacks` see every attempt and stream event.
+    /// Errors: unknown_model, unroutable (nothing can serve it; the message says what to set),
+    /// invalid_workflow (the policy or mix does not load). A call that fails is no error: see
+    /// phase_call_result::ec.
+    /// @par Per-operation cancellation
+    /// Terminal, at any point (the result's ec is then operation_aborted).
+    asio::awaitable<result<engine::phase_call_result>> chat(chat_call call, const engine::failover_callbacks& callbacks);
 
     struct impl;
 
