@@ -17,6 +17,7 @@ packages=(
     prometheus-cpp-dev                      # ep-serve's /metrics (registry + text format)
     wrk                                     # bench/: ep-serve gateway throughput at c=64
     curl                                    # the gateway conformance test's `curl -N` check
+    chromium                                # tests/web: ep-serve's web page driven headless (playwright-core)
 )
 
 missing=()
@@ -42,4 +43,9 @@ echo "setup: all ${#packages[@]} packages present"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ -f "$root/tests/conformance/package-lock.json" ]]; then
     npm ci --prefix "$root/tests/conformance" --no-audit --no-fund --loglevel=error
+fi
+# playwright-core drives the chromium package above for the web page test (tests/web); it
+# downloads no browser of its own.
+if [[ -f "$root/tests/web/package-lock.json" ]]; then
+    npm ci --prefix "$root/tests/web" --no-audit --no-fund --loglevel=error
 fi
