@@ -188,12 +188,13 @@ const pageSuite = {
       api.body.phases.length);
     const rows = await phaseRows(page);
     assert.deepEqual(rows.map((r) => r.phase), ['design', 'implement', 'review']);
+    assert.deepEqual(rows.map((r) => r.cells[1]), ['', 'design', 'implement'], 'each phase names what it needs');
     for (const p of api.body.phases) {
       const r = rows.find((x) => x.phase === p.phase);
       assert.ok(r, p.phase);
       assert.equal(r.status, 'completed');
-      assert.equal(r.cells[4], `${p.provider}/${p.model}`);
-      assert.equal(r.cells[5], `${p.usage.input_tokens} / ${p.usage.output_tokens}`);
+      assert.equal(r.cells[5], `${p.provider}/${p.model}`);
+      assert.equal(r.cells[6], `${p.usage.input_tokens} / ${p.usage.output_tokens}`);
       assert.ok(p.usage.output_tokens > 0);
     }
     assert.equal(await page.textContent('#run-tokens'),

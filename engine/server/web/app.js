@@ -207,7 +207,9 @@ async function submitRun(e) {
 
 // The run shown now: its details from GET /v1/runs/{id}, the instances the events told us about
 // since, and the stream that follows it.
-const current = { id: null, run: null, stream: null, instances: new Map(), liveTokens: 0, gate: null, reload: null };
+const current = {
+  id: null, run: null, stream: null, instances: new Map(), needs: new Map(), liveTokens: 0, gate: null, reload: null,
+};
 
 function instanceKey(phase, iteration, item) {
   return `${phase}\u0000${iteration ?? ''}\u0000${item ?? ''}`;
@@ -255,7 +257,8 @@ function renderPhases() {
   const body = $('phases-table').tBodies[0];
   body.replaceChildren();
   for (const inst of current.instances.values()) {
-    const tr = row([inst.phase, inst.iteration ?? '', inst.item ?? '', statusBadge(inst.status || 'pending'),
+    const needs = (current.needs.get(inst.phase) || []).join(', ');
+    const tr = row([inst.phase, needs, inst.iteration ?? '', inst.item ?? '', statusBadge(inst.status || 'pending'),
       inst.provider ? `${inst.provider}/${inst.model}` : '', fmtTokens(inst.usage), fmtCost(inst.cost_usd),
       fmtDuration(inst.duration_ms), inst.attempts ?? '', outputButton(inst)]);
     tr.dataset.phase = inst.phase;
@@ -289,6 +292,7 @@ function applyRunDetails(run) {
   current.run = run;
   const previous = current.instances;
   current.instances = new Map();
+  current.needs = new Map((run.graph || []).map((g) => [g.id, g.needs || []]));
   for (const g of run.graph || [])
     current.instances.set(instanceKey(g.id), { phase: g.id, status: 'pending' });
   for (const p of run.phases || []) {
@@ -453,7 +457,8 @@ function decideGate(verb) {
 
 async function openRun(id) {
   if (current.stream) current.stream.stop();
-  Object.assign(current, { id, run: null, stream: null, instances: new Map(), liveTokens: 0, gate: null });
+  Object.assign(current,
+    { id, run: null, stream: null, instances: new Map(), needs: new Map(), liveTokens: 0, gate: null });
   for (const box of ['live', 'event-log']) $(box).replaceChildren();
   $('output-section').hidden = true;
   $('phases-table').tBodies[0].replaceChildren();

@@ -83,8 +83,8 @@ asio::awaitable<void> serve_asset(request_context& ctx)
         res.set(http::field::content_type, content_type_for(name));
         // The page loads only its own assets and talks only to this server.
         res.set("Content-Security-Policy",
-                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
         res.set("Referrer-Policy", "no-referrer");
         res.body() = std::string(*body);
     }
