@@ -41,7 +41,7 @@ async function startServe(extraArgs) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('EP_') || k.startsWith('OTEL_')) delete env[k];
   Object.assign(env, { EP_SERVE_TOKENS: TOKEN, EP_LOG_LEVEL: 'warn' });
-  const args = ['--listen', '127.0.0.1:0', '--db', join(dir, 'runs.db'), '--emulate', '...extraArgs];
+  const args = ['--listen', '127.0.0.1:0', '--db', join(dir, 'runs.db'), '--emulate', ...extraArgs];
   const child = spawn(servePath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const base = await new Promise((resolve, reject) => {
@@ -291,6 +291,54 @@ const pageSuite = {
   },
 };
 
+// The gate panel against answers fulfilled by the browser (no server): what the page shows for
+// a waiting gate and what it sends. The end-to-end gate case above needs the server's route.
+async function gateContract(context, base) {
+  const page = await context.newPage();
+  // sessionStorage is per tab: this new tab gets the token as a user would have entered it.
+  await page.addInitScript((t) => sessionStorage.setItem('ep.token', t), TOKEN);
+  const run = {
+    run_id: 'gate-run', workflow: 'web-gate', status: 'waiting', mix: 'A', created: new Date().toISOString(),
+    duration_ms: 10, usage: { input_tokens: 1, output_tokens: 2 }, cost_usd: 0, inputs: {}, attempts: [],
+    phases: [{ phase: 'draft', status: 'completed', provider: 'openai', model: 'm', usage: { input_tokens: 1,
+      output_tokens: 2 }, cost_usd: 0, attempts: 1 }, { phase: 'sign_off', status: 'waiting' }],
+    graph: [{ id: 'draft', needs: [] }, { id: 'sign_off', needs: ['draft'] }, { id: 'publish', needs: ['sign_off'] }],
+  };
+  const decisions = [];
+  await page.route(`${base}/v1/runs/gate-run`, (route) => route.fulfill({ json: run }));
+  await page.route(`${base}/v1/runs/gate-run/events`, (route) => {
+    if (route.request().headers()['last-event-id']) return route.fulfill({ status: 204 });
+    return route.fulfill({
+      headers: { 'content-type': 'text/event-stream' },
+      body: 'id: 7\ndata: {"type":"phase_waiting","phase":"sign_off","prompt":"Ship the draft?"}\n\n' +
+        'id: 8\ndata: {"type":"run_completed","status":"waiting"}\n\n',
+    });
+  });
+  for (const verb of ['approve', 'reject'])
+    await page.route(`${base}/v1/runs/gate-run/${verb}`, (route) => {
+      decisions.push({ verb, body: route.request().postDataJSON(), auth: route.request().headers().authorization });
+      return route.fulfill({ status: 202, json: { run_id: 'gate-run', status: 'running' } });
+    });
+  try {
+    await page.goto(`${base}/#/runs/gate-run`);
+    await page.waitForSelector('#gate:not([hidden])');
+    assert.equal(await page.textContent('#gate-phase'), 'sign_off');
+    assert.equal(await page.textContent('#gate-prompt'), 'Ship the draft?');
+    assert.equal(await page.isDisabled('#cancel-run'), true, 'a waiting run has nothing to cancel');
+    await page.fill('#gate-comment', 'ship it');
+    await page.click('#approve');
+    await page.waitForFunction(() => document.getElementById('notice').textContent === 'approve: accepted');
+    await page.click('#reject');
+    await page.waitForFunction(() => document.getElementById('notice').textContent === 'reject: accepted');
+    assert.deepEqual(decisions, [
+      { verb: 'approve', body: { phase: 'sign_off', comment: 'ship it' }, auth: `Bearer ${TOKEN}` },
+      { verb: 'reject', body: { phase: 'sign_off', comment: 'ship it' }, auth: `Bearer ${TOKEN}` },
+    ]);
+  } finally {
+    await page.close();
+  }
+}
+
 // ---- runner -----------------------------------------------------------------------------------
 
 let passed = 0;
@@ -334,6 +382,8 @@ try {
   page.on('pageerror', (err) => pageErrors.push(String(err)));
   page.setDefaultTimeout(30000);
   for (const [name, test] of Object.entries(pageSuite)) await runCase(name, () => test(page, srv));
+  await runCase('the gate panel shows a waiting gate and sends approve/reject (answers fulfilled by the browser)',
+    () => gateContract(context, srv.base));
   await runCase('the page made no request beyond ep-serve and threw no error', () => {
     assert.deepEqual(blocked, []);
     assert.deepEqual(pageErrors, []);
