@@ -420,7 +420,12 @@ function follow(id) {
   if (current.stream) current.stream.stop();
   current.stream = followEvents(id, onEvent, (state) => {
     $('stream-state').textContent = state;
-    if (state === 'complete') reloadSoon();
+    // The stream ended: show the stored end state (again a moment later, in case the store
+    // recorded the run's status just after its last event).
+    if (state === 'complete') {
+      reloadSoon();
+      setTimeout(reloadRun, 1500);
+    }
   }, from);
 }
 
