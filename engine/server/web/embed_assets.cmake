@@ -1,12 +1,13 @@
 # Writes OUTPUT, a C++ file that holds the web page's assets as byte arrays and defines
 # ep::server::embedded_web_asset(name) (declared in src/api/static_api.cpp). Run at build time
 # by engine/server/CMakeLists.txt whenever an asset changes:
-#   cmake -DOUTPUT=file.cpp -DASSET_DIR=dir -DASSETS="index.html;app.js;style.css" -P embed_assets.cmake
+#   cmake -DOUTPUT=file.cpp -DASSET_DIR=dir -DASSETS=index.html,app.js,style.css -P embed_assets.cmake
 # Bytes rather than a raw string literal: an asset may contain any delimiter.
 if(NOT OUTPUT OR NOT ASSET_DIR OR NOT ASSETS)
     message(FATAL_ERROR "embed_assets.cmake needs OUTPUT, ASSET_DIR and ASSETS")
 endif()
 
+string(REPLACE "," ";" ASSETS "${ASSETS}")
 set(arrays "")
 set(lookups "")
 set(index 0)
