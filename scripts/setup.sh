@@ -26,6 +26,7 @@ packages=(
     jq                                      # tests/worker/*.sh: reading the emulator's request log (psql comes with postgresql-15)
     prometheus-cpp-dev                      # ep-serve's /metrics (registry + text format)
     wrk                                     # bench/: ep-serve gateway throughput at c=64
+    chromium                                # tests/web: ep-serve's web page driven headless (playwright-core)
 )
 
 missing=()
@@ -51,4 +52,9 @@ echo "setup: all ${#packages[@]} packages present"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ -f "$root/tests/conformance/package-lock.json" ]]; then
     npm ci --prefix "$root/tests/conformance" --no-audit --no-fund --loglevel=error
+fi
+# playwright-core drives the chromium package above for the web page test (tests/web); it
+# downloads no browser of its own.
+if [[ -f "$root/tests/web/package-lock.json" ]]; then
+    npm ci --prefix "$root/tests/web" --no-audit --no-fund --loglevel=error
 fi

@@ -20,6 +20,7 @@ server::impl::impl(boost::asio::io_context& io, runtime::runtime& runtime, serve
     add_event_routes(*this);
     add_gateway_routes(*this);
     add_ops_routes(*this);
+    add_static_routes(*this);
 }
 
 server::server(boost::asio::io_context& ioc, runtime::runtime& rt, server_config cfg)

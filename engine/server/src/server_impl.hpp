@@ -59,6 +59,7 @@ void add_run_routes(server::impl& s);
 void add_event_routes(server::impl& s);
 void add_gateway_routes(server::impl& s);
 void add_ops_routes(server::impl& s);
+void add_static_routes(server::impl& s);  // the web page (api/static_api.cpp)
 
 /// The OpenAPI document compiled into the server (schemas/openapi.json).
 std::string_view embedded_openapi();
