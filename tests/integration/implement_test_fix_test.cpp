@@ -228,9 +228,10 @@ TEST(implement_test_fix, a_dirty_checkout_is_refused_unless_allow_dirty)
                            "add notes.txt && " + git + "commit -qm base").c_str()),
               0);
     std::ofstream(repo / "notes.txt") << "uncommitted\n";
-    std::ofstream(dir / "w.yaml") << "name: w\ngit: true\nphases:\n  t: {run: [touch, made.txt]}\n";
+    // No `git: true` in the workflow: --git turns git on.
+    std::ofstream(dir / "w.yaml") << "name: w\nphases:\n  t: {run: [touch, made.txt]}\n";
     const auto db = (dir / "runs.db").string();
-    auto pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", "."},
+    auto pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ".", "--git"},
                             dir / "run.out", dir / "run.err", repo);
     EXPECT_NE(wait_child(pid).code, 0);
     EXPECT_NE(slurp(dir / "run.err").find("uncommitted changes (notes.txt)"), std::string::npos)
@@ -238,10 +239,12 @@ TEST(implement_test_fix, a_dirty_checkout_is_refused_unless_allow_dirty)
     EXPECT_FALSE(fs::exists(repo / "made.txt"));
     EXPECT_EQ(slurp(repo / "notes.txt"), "uncommitted\n");
 
-    pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ".", "--allow-dirty"},
+    pid = spawn_ep_run(
+        {(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ".", "--git", "--allow-dirty"},
                        dir / "run2.out", dir / "run2.err", repo);
     EXPECT_EQ(wait_child(pid).code, 0) << slurp(dir / "run2.err");
     EXPECT_TRUE(fs::exists(repo / "made.txt"));
+    EXPECT_NE(capture(git + "log --format=%s --all").find("ep: t"), std::string::npos) << "--git made no commit";
 }
 
 // `gate:` after a command phase: outside a loop a failed gate fails the phase; in a `repeat` body

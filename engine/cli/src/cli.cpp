@@ -252,7 +252,7 @@ std::optional<std::string> check_combinations(const cli_options& o, const raw_fl
             return opt->get_name() + " is only used when a run runs (a workflow, --resume, --approve, --reject, --fork)";
     for (const auto& r : o.reports)
         if (auto target = engine::parse_report_option(r); !target)
-            return "--report " + r + ": " + target.error().str();
+            return target.error().str();  // names the value and what is wrong with it
     return std::nullopt;
 }
 
