@@ -131,8 +131,8 @@ worker_pids=()
 # ---- the emulator's request log, into a table beside the store's ---------------------------
 curl -sf "$base/_emulator/requests" >"$tmp/requests.json" || fail "cannot read the emulator's request log"
 jq -r '.requests[] | select(.path | startswith("/_emulator") | not)
-       | [.time_ms, ([.body | scan("CHAOS\\[([^/\\]]+)/([a-z]+)\\]")] | length),
-          (.body | capture("CHAOS\\[(?<t>[^/\\]]+)/(?<p>[a-z]+)\\]") // {t: "", p: ""} | .t, .p)] | @csv' \
+       | [.time_ms, ([.body | tostring | scan("CHAOS\\[([^/\\]]+)/([a-z]+)\\]")] | length),
+          (.body | tostring | capture("CHAOS\\[(?<t>[^/\\]]+)/(?<p>[a-z]+)\\]") // {t: "", p: ""} | .t, .p)] | @csv' \
     "$tmp/requests.json" >"$tmp/requests.csv"
 [[ -s $tmp/requests.csv ]] || fail "the emulator logged no provider request"
 psql "$uri" -v ON_ERROR_STOP=1 -q <<SQL
