@@ -14,7 +14,7 @@
 #
 #   worker_chaos.sh BUILD_DIR SOURCE_DIR [--full]
 #
-# Default scale (CI): EP_CHAOS_RUNS=40 runs. --full or EP_CHAOS_FULL=1: the issue's 200 runs.
+# Default scale (CI): EP_CHAOS_RUNS=80 runs. --full or EP_CHAOS_FULL=1: the issue's 200 runs.
 # Exit 77 (ctest: skipped) only when the PostgreSQL binaries are missing.
 set -euo pipefail
 
@@ -22,7 +22,7 @@ build=$1
 src=$2
 full=${EP_CHAOS_FULL:-0}
 [[ ${3:-} == --full ]] && full=1
-runs=${EP_CHAOS_RUNS:-$((full ? 200 : 40))}
+runs=${EP_CHAOS_RUNS:-$((full ? 200 : 80))}
 workers=4
 concurrency=${EP_CHAOS_CONCURRENCY:-2}
 lease_ttl=2            # seconds: a killed worker's runs are reclaimed this long after its last heartbeat
@@ -59,7 +59,7 @@ uri=$(cat "$tmp/pg/uri")
 sql() { psql "$uri" -v ON_ERROR_STOP=1 -Atqc "$1"; }
 
 # The emulator, paced so that a run takes about a second (kills then land mid-run).
-"$ep_emulator" --port 0 --print-port --ttft-ms 20 --tps 400 --request-log-size 100000 \
+"$ep_emulator" --port 0 --print-port --ttft-ms 150 --tps 400 --request-log-size 100000 \
     >"$tmp/emulator.port" 2>"$tmp/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do [[ -s $tmp/emulator.port ]] && break; sleep 0.1; done
@@ -131,8 +131,8 @@ worker_pids=()
 # ---- the emulator's request log, into a table beside the store's ---------------------------
 curl -sf "$base/_emulator/requests" >"$tmp/requests.json" || fail "cannot read the emulator's request log"
 jq -r '.requests[] | select(.path | startswith("/_emulator") | not)
-       | [.time_ms, ([.body | scan("CHAOS\\[([^/\\]]+)/([a-z]+)\\]")] | length),
-          (.body | capture("CHAOS\\[(?<t>[^/\\]]+)/(?<p>[a-z]+)\\]") // {t: "", p: ""} | .t, .p)] | @csv' \
+       | [.time_ms, ([.body | tostring | scan("CHAOS\\[([^/\\]]+)/([a-z]+)\\]")] | length),
+          (.body | tostring | capture("CHAOS\\[(?<t>[^/\\]]+)/(?<p>[a-z]+)\\]") // {t: "", p: ""} | .t, .p)] | @csv' \
     "$tmp/requests.json" >"$tmp/requests.csv"
 [[ -s $tmp/requests.csv ]] || fail "the emulator logged no provider request"
 psql "$uri" -v ON_ERROR_STOP=1 -q <<SQL

@@ -109,7 +109,7 @@ curl -sf -X POST "$base/_emulator/reset" >/dev/null
 curl -sf "$base/_emulator/requests" >"$tmp/req.json"
 IFS=, read -ra done_phases <<<"$done_before"
 for p in "${done_phases[@]}"; do
-    n=$(jq --arg m "/$p]" '[.requests[] | select(.body | contains($m))] | length' "$tmp/req.json")
+    n=$(jq --arg m "/$p]" '[.requests[] | select(.body | tostring | contains($m))] | length' "$tmp/req.json")
     ((n == 0)) || fail "phase $p completed before the stop and was requested again on resume"
 done
 no_secret "$tmp/w2.out" "$tmp/w2.err" "$tmp/r.out" "$tmp/r.err"

@@ -242,8 +242,8 @@ private:
                 std::_Exit(130);  // second signal: the leases expire and other workers reclaim the runs
             err_ << "ep-worker: stopping: no new claims; " << in_flight_ << " run(s) in flight get "
                  << opts_.drain_timeout.count() << " ms to finish (again to quit now)\n";
+            arm_signals();  // before begin_stop: with nothing in flight it cancels this wait at once
             begin_stop();
-            arm_signals();
         });
     }
 
