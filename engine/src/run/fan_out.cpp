@@ -41,7 +41,9 @@ asio::awaitable<bool> expand_items(run_services& sv, run_state& rs, std::size_t 
               " items; at most " + std::to_string(max_for_each_items) + " are allowed";
     if (!value || !why.empty())
     {
-        co_await commit_phase_failure(sv, rs, p, workflow_errc::expression_failed, value ? why : "for_each: " + why);
+        // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+        std::string message = value ? why : "for_each: " + why;
+        co_await commit_phase_failure(sv, rs, p, workflow_errc::expression_failed, std::move(message));
         co_return false;
     }
     t.items.assign(value->value.begin(), value->value.end());
@@ -109,8 +111,9 @@ asio::awaitable<void> finish_fan_out(run_services& sv, run_state& rs, std::size_
     if (failed)
     {
         const auto& item = t.item_states[*failed];
-        co_await commit_phase_failure(sv, rs, p, item.summary.error_code,
-                                      "item " + std::to_string(*failed) + " failed: " + item.summary.error);
+        // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+        std::string message = "item " + std::to_string(*failed) + " failed: " + item.summary.error;
+        co_await commit_phase_failure(sv, rs, p, item.summary.error_code, std::move(message));
         co_return;
     }
     if (!all_completed)
@@ -133,8 +136,9 @@ asio::awaitable<void> finish_fan_out(run_services& sv, run_state& rs, std::size_
     tag(rs, ev, p);
     if (auto r = co_await sv.store.commit_phase(rec, one_event(ev)); !r)
     {
-        co_await commit_phase_failure(sv, rs, p, workflow_errc::checkpoint_failed,
-                                      "cannot save the phase result: " + r.error().to_string());
+        // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+        std::string message = "cannot save the phase result: " + r.error().to_string();
+        co_await commit_phase_failure(sv, rs, p, workflow_errc::checkpoint_failed, std::move(message));
         co_return;
     }
     rs.sink.on_event(ev);

@@ -49,8 +49,9 @@ asio::awaitable<void> record_decision(run_services& sv, run_state& rs, std::size
     std::vector<ps::event_record> evs{to_record(recorded), to_record(completed)};
     if (auto r = co_await sv.store.commit_phase(rec, evs); !r)
     {
-        co_await commit_phase_failure(sv, rs, p, workflow_errc::checkpoint_failed,
-                                      "cannot save the decision: " + r.error().to_string());
+        // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+        std::string message = "cannot save the decision: " + r.error().to_string();
+        co_await commit_phase_failure(sv, rs, p, workflow_errc::checkpoint_failed, std::move(message));
         co_return;
     }
     rs.sink.on_event(recorded);
@@ -107,9 +108,10 @@ asio::awaitable<void> reach_gate(run_services& sv, run_state& rs, std::size_t p)
     {
         if (!gate.default_approve)
         {
-            co_await commit_phase_failure(sv, rs, p, workflow_errc::gate_timed_out,
-                                          "the approval gate timed out after " + duration_text(*gate.timeout) +
-                                              " and has no default");
+            std::string message = "the approval gate timed out after " + duration_text(*gate.timeout) +
+                                  // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+                                  " and has no default";
+            co_await commit_phase_failure(sv, rs, p, workflow_errc::gate_timed_out, std::move(message));
             co_return;
         }
         co_await record_decision(sv, rs, p, *gate.default_approve, "timed out; the default applied", "timeout");

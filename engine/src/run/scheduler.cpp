@@ -118,12 +118,16 @@ asio::awaitable<bool> begin_phase_pass(run_services& sv, run_state& rs, std::siz
         auto v = rs.spec.expressions.evaluate(ph.when_expr, run_document(rs, p), &why);
         if (!v)
         {
-            co_await commit_phase_failure(sv, rs, p, workflow_errc::expression_failed, "when: " + why);
+            // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+            std::string message = "when: " + why;
+            co_await commit_phase_failure(sv, rs, p, workflow_errc::expression_failed, std::move(message));
             co_return true;
         }
         if (!is_truthy(v->value))
         {
-            co_await commit_skip(sv, rs, p, "when '" + ph.when->value + "' is " + v->value.dump());
+            // Named: g++ 12 double-frees a temporary passed by value to a coroutine.
+            std::string reason = "when '" + ph.when->value + "' is " + v->value.dump();
+            co_await commit_skip(sv, rs, p, std::move(reason));
             co_return true;
         }
     }
