@@ -150,6 +150,16 @@ asio::awaitable<void> stream_into(pe::provider& p, const pe::chat_request& req, 
     pe::call_result r = co_await pe::stream_call(p, req, std::move(on_event));
     out.status = std::move(r.status);
     out.response = std::move(r.response);
+    // A stream that ends on the content filter (OpenAI finish_reason content_filter, Gemini
+    // SAFETY, Anthropic refusal) completed on the wire but is a refusal, not an answer: it is
+    // the content_filter failure that on_content_filter decides about (S13).
+    if (!out.status.ec && out.response.reason == pe::finish_reason::content_filter)
+    {
+        out.status.ec = pe::provider_errc::content_filter;
+        out.status.diag.message = "the provider's content filter stopped the answer (finish reason " +
+                                  (out.response.raw_reason.empty() ? std::string("content_filter")
+                                                                   : out.response.raw_reason) + ")";
+    }
 }
 
 // The provider call, raced against the phase deadline when there is one.

@@ -274,7 +274,7 @@ TEST_F(adapters_test, first_token_timeout_is_not_reset_by_keep_alives)
     std::vector<std::string> events = {openai_stream[0]};  // {"role":"assistant","content":""}
     for (int i = 0; i < 8; ++i)
         events.push_back(": keep-alive");
-    events.push_back(openai_stream[1]);
+    events.insert(events.end(), openai_stream.begin() + 1, openai_stream.end());  // content, finish, [DONE]
     auto r = fake_response::sse(events);
     r.chunk_delay = 100ms;
     server.set_default(r);
@@ -292,7 +292,7 @@ TEST_F(adapters_test, first_token_timeout_is_not_reset_by_keep_alives)
     cfg.timeouts.first_token = 5s;
     res = call(cfg, hello());
     ASSERT_TRUE(res.status.ok()) << res.status.diag.to_string();
-    EXPECT_EQ(res.response.text, "Hello");
+    EXPECT_EQ(res.response.text, "Hello, world");
 
     // A per-call limit (a phase's) wins over the provider's.
     auto req = hello();
