@@ -34,7 +34,8 @@ const { chromium } = await import('playwright-core');
 
 const TOKEN = 'web-page-test-token';
 const RUN_TIMEOUT_MS = 120000; // three emulated phases at 60 tokens/s on a loaded 2-core machine
-const WORKFLOW = 'design-implement-review';
+// A fixed three-phase chain from tests/web/workflows (the shipped design-implement-review loops).
+const WORKFLOW = 'web-chain';
 
 async function startServe(extraArgs) {
   const dir = mkdtempSync(join(tmpdir(), 'ep-web-'));

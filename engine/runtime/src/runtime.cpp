@@ -70,7 +70,7 @@ runtime_error unroutable_error(const engine::routing_explanation& routing)
 {
     runtime_error e{runtime_errc::unroutable, {}, {}};
     for (const auto& p : routing.phases)
-        if (!p.gate && !p.plan.ok())
+        if (!p.gate && p.command.empty() && !p.plan.ok())
             e.details.input_errors.push_back("phase '" + p.phase + "': " + p.plan.error_message);
     e.message = e.details.input_errors.empty() ? "a persona cannot be routed" : e.details.input_errors.front();
     return e;

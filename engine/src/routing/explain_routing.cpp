@@ -19,6 +19,17 @@ std::int64_t estimate_template_tokens(const phase_spec& phase, const persona_spe
     return static_cast<std::int64_t>((chars + 3) / 4);
 }
 
+// `run: [a, b]` as "a b"; `run: "…"` with shell: true as its script.
+std::string command_text(const command_decl& c)
+{
+    if (c.shell)
+        return c.script;
+    std::string text;
+    for (const auto& arg : c.argv)
+        text += (text.empty() ? "" : " ") + arg;
+    return text;
+}
+
 std::string pad(std::string s, std::size_t width)
 {
     if (s.size() < width)
@@ -30,7 +41,7 @@ std::string pad(std::string s, std::size_t width)
 
 bool routing_explanation::all_routable() const
 {
-    return std::all_of(phases.begin(), phases.end(), [](const phase_routing& p) { return p.gate || p.plan.ok(); });
+    return std::all_of(phases.begin(), phases.end(), [](const phase_routing& p) { return p.gate || !p.command.empty() || p.plan.ok(); });
 }
 
 routing_explanation explain_routing(const workflow_spec& spec, const dag& graph, const policy& pol,
@@ -49,8 +60,6 @@ routing_explanation explain_routing(const workflow_spec& spec, const dag& graph,
     for (const std::size_t index : graph.order())
     {
         const phase_spec& phase = spec.phases.at(index);
-        if (phase.kind == phase_kind::command)
-            continue;  // runs a program: nothing to route
         phase_routing row;
         row.run_position = ++position;
         row.level = graph.level_of(index);
@@ -58,7 +67,9 @@ routing_explanation explain_routing(const workflow_spec& spec, const dag& graph,
         row.persona = phase.persona.value;
         row.flow = describe_control_flow(spec, graph, index);
         row.gate = phase.kind == phase_kind::approval;
-        if (!row.gate)
+        if (phase.kind == phase_kind::command && phase.command)
+            row.command = command_text(*phase.command);
+        if (!row.gate && row.command.empty())
         {
             auto req = make_route_request(phase, estimate_template_tokens(phase, pol.find_persona(phase.persona.value)));
             req.circuits = circuits;
@@ -83,14 +94,20 @@ void write_routing_explanation(std::ostream& out, const routing_explanation& e)
     for (const auto& row : e.phases)
     {
         out << "\n" << row.run_position << ". " << row.phase << " [level " << row.level << "] "
-            << (row.gate ? std::string("approval gate")
-                         : "persona " + (row.persona.empty() ? std::string("(none)") : row.persona))
+            << (row.gate                ? std::string("approval gate")
+                : !row.command.empty() ? std::string("command")
+                                       : "persona " + (row.persona.empty() ? std::string("(none)") : row.persona))
             << "\n";
         for (const auto& line : row.flow)
             out << "   " << line << "\n";
         if (row.gate)
         {
             out << "   routing   none: a person decides (ep-run --approve|--reject RUN_ID " << row.phase << ")\n";
+            continue;
+        }
+        if (!row.command.empty())
+        {
+            out << "   routing   none: runs `" << row.command << "` in the workspace\n";
             continue;
         }
         const auto& plan = row.plan;

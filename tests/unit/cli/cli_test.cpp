@@ -389,5 +389,14 @@ TEST(cli, models_of_an_unknown_or_unusable_provider_exits_2_saying_why)
     EXPECT_EQ(with_workflow.code, 2) << with_workflow.err;
 }
 
+TEST(cli, explain_shows_a_command_phase_as_what_it_runs_without_routing)
+{
+    auto r = run({"--explain", "--emulate", shipped("implement-test-fix.yaml")});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(" test [level "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("] command\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("routing   none: runs `python3 -m unittest"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace ep::cli

@@ -152,6 +152,7 @@ struct phase_routing
     std::string persona;
     route_plan plan;                // empty for a gate
     bool gate = false;              // an approval gate: asks a person, calls no provider
+    std::string command;            // a command phase: what it runs (calls no provider); else empty
     std::vector<std::string> flow;  // control flow, one line each (describe_control_flow, graph.hpp)
 };
 
