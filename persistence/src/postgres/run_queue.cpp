@@ -35,7 +35,10 @@ constexpr const char* claim_sql =
 constexpr const char* requeue_sql =
     "WITH r AS (UPDATE runs SET status = 'pending', error = '', finished_ms = NULL,"
     " updated_ms = " EP_PG_NOW("$2") " WHERE id = $1 AND status = 'interrupted' AND owner IS NULL RETURNING id)"
-    " SELECT (SELECT COUNT(*) FROM r), (SELECT COUNT(*) FROM (SELECT pg_notify('ep_runnable', r.id) FROM r) n)";
+    " SELECT (SELECT COUNT(*) FROM r), (SELECT COUNT(*) FROM (SELECT pg_notify('ep_runnable_' || left(md5(current_schema()), 16), r.id) FROM r) n)";
+
+// The channel workers of this store LISTEN on: one per schema (statements.cpp notifies it).
+constexpr const char* runnable_channel_sql = "SELECT 'ep_runnable_' || left(md5(current_schema()), 16)";
 
 std::string with_connect_timeout(const std::string& uri)
 {
@@ -58,8 +61,8 @@ std::string first_line(const char* what)
 class wake_receiver final : public pqxx::notification_receiver
 {
 public:
-    wake_receiver(pqxx::connection_base& c, std::atomic<int>& count)
-        : pqxx::notification_receiver(c, "ep_runnable"), count_(count)
+    wake_receiver(pqxx::connection_base& c, const std::string& channel, std::atomic<int>& count)
+        : pqxx::notification_receiver(c, channel), count_(count)
     {}
     void operator()(const std::string&, int) override { ++count_; }
 
@@ -195,7 +198,8 @@ result<bool> run_queue::wait_for_work(std::chrono::milliseconds timeout)
             s.receiver.reset();
             s.listen.reset();
             s.listen = s.connect();
-            s.receiver = std::make_unique<wake_receiver>(*s.listen, s.notified);
+            const auto channel = pqxx::nontransaction(*s.listen).exec1(runnable_channel_sql)[0].as<std::string>();
+            s.receiver = std::make_unique<wake_receiver>(*s.listen, channel, s.notified);
             s.listen->get_notifs();  // issues the LISTEN
             return true;  // runs may have become runnable while we were not listening: look
         }

@@ -31,8 +31,10 @@ namespace {
 
 // "$n is the fence this connection holds for the run, or NULL (it holds no lease on it)".
 #define EP_PG_FENCED(param) "(" param "::bigint IS NULL OR fence = " param "::bigint)"
-// Wakes idle ep-workers (LISTEN ep_runnable) when the run `id_sql` may be claimed.
-#define EP_PG_NOTIFY_RUNNABLE(id_sql) "pg_notify('ep_runnable', " id_sql ")"
+// Wakes idle ep-workers when the run `id_sql` may be claimed. The channel is per schema (NOTIFY
+// is database-wide; stores in other schemas of the database must not wake these workers): see
+// run_queue.cpp's runnable_channel_sql.
+#define EP_PG_NOTIFY_RUNNABLE(id_sql) "pg_notify('ep_runnable_' || left(md5(current_schema()), 16), " id_sql ")"
 
 constexpr std::array<prepared_statement, 24> statements{{
     // ---- runs ----

@@ -13,7 +13,7 @@
 // the token in its WHERE clause (postgres_store), so a worker presumed dead cannot overwrite a
 // run another worker reclaimed.
 //
-// Idle workers sleep in wait_for_work(): LISTEN ep_runnable (notified by every insert of a
+// Idle workers sleep in wait_for_work(): LISTEN ep_runnable_<schema hash> (notified by every insert of a
 // pending run and every release of an unfinished one), with a timeout that bounds how late an
 // expired lease is noticed. No busy loop.
 //
@@ -59,7 +59,7 @@ public:
     /// finishing it) and wakes the workers. Returns false if the run was not in that state.
     result<bool> requeue(const std::string& run_id);
 
-    /// Sleeps until a NOTIFY on ep_runnable arrives (true) or `timeout` passes (false).
+    /// Sleeps until a NOTIFY on this schema's ep_runnable channel arrives (true) or `timeout` passes (false).
     /// A notification that arrived since the last call returns at once. Errors: io_error when the
     /// database cannot be reached (the next call reconnects).
     result<bool> wait_for_work(std::chrono::milliseconds timeout);
