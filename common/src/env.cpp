@@ -1,6 +1,6 @@
 #include <ep/common/env.hpp>
+#include <ep/common/read_file.hpp>
 
-#include <fstream>
 #include <sstream>
 
 extern char** environ;
@@ -59,10 +59,7 @@ environment environment::load(const std::filesystem::path& dotenv)
     std::error_code ec;
     if (!dotenv.empty() && std::filesystem::is_regular_file(dotenv, ec))
     {
-        std::ifstream file(dotenv);
-        std::stringstream buf;
-        buf << file.rdbuf();
-        for (auto& [k, v] : parse_dotenv(buf.str()))
+        for (auto& [k, v] : parse_dotenv(read_whole_file(dotenv).value_or("")))
             env.values_.emplace(k, v);  // emplace: the real environment wins
     }
     return env;

@@ -2,24 +2,12 @@
 // with every problem collected (FILE:LINE:COL) rather than the first.
 #include "runtime_impl.hpp"
 
+#include <ep/common/read_file.hpp>
 #include <ep/engine/loader.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace ep::runtime {
 
 namespace {
-
-std::optional<std::string> read_text(const std::filesystem::path& p)
-{
-    std::ifstream f(p, std::ios::binary);
-    if (!f)
-        return std::nullopt;
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
 
 runtime_error invalid(runtime_errc code, problems details, std::string message)
 {
@@ -58,7 +46,7 @@ result<prepared_workflow> runtime::prepare(const workflow_source& source, const 
             found.diag.add(engine::source_location{name, 0, 0}, "no such file");
             return invalid(runtime_errc::invalid_workflow, found, name + ": no such file");
         }
-        text = read_text(source.file);
+        text = ep::read_whole_file(source.file);
         if (!text)
         {
             found.diag.add(engine::source_location{name, 0, 0}, "cannot read the file");

@@ -6,8 +6,8 @@
 #include <ep/cli/commands.hpp>
 #include <ep/cli/emulate.hpp>
 #include <ep/common/logging.hpp>
+#include <ep/common/read_file.hpp>
 #include <ep/engine/policy.hpp>
-#include <ep/engine/run/event_loop.hpp>
 #include <ep/persistence/run_id.hpp>
 
 #include <CLI/CLI.hpp>
@@ -20,23 +20,11 @@
 #include <spdlog/logger.h>
 
 #include <csignal>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace ep::server {
 
 namespace {
-
-std::optional<std::string> read_file(const std::filesystem::path& p)
-{
-    std::ifstream f(p, std::ios::binary);
-    if (!f)
-        return std::nullopt;
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
 
 std::filesystem::path executable_path()
 {
@@ -113,7 +101,7 @@ std::optional<serve_options> parse_serve_args(const std::vector<std::string>& ar
         s.tokens = parse_token_list(*t);
     if (o.tokens_file)
     {
-        auto text = read_file(*o.tokens_file);
+        auto text = ep::read_whole_file(*o.tokens_file);
         if (!text)
         {
             err << "ep-serve: cannot read --tokens-file " << o.tokens_file->string() << "\n";

@@ -75,6 +75,17 @@ void add_openai_auth(http_request& spec, const provider_config& cfg)
         spec.headers.emplace_back("Authorization", "Bearer " + cfg.api_key);
 }
 
+http_request finish_openai_request(const json& body, const provider_config& cfg, std::string_view base_path,
+                                   std::string_view endpoint, const chat_request& req)
+{
+    http_request spec;
+    spec.target = join_path(base_path, endpoint);
+    add_openai_auth(spec, cfg);
+    add_common_headers(spec, cfg, req);
+    spec.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return spec;
+}
+
 http_request encode_openai_request(const provider_config& cfg, std::string_view base_path, const chat_request& req)
 {
     json body = {{"model", req.model},
@@ -103,12 +114,7 @@ http_request encode_openai_request(const provider_config& cfg, std::string_view 
     if (req.json_mode)
         add_json_output(body, cfg, req);
 
-    http_request spec;
-    spec.target = join_path(base_path, "/chat/completions");
-    add_openai_auth(spec, cfg);
-    add_common_headers(spec, cfg, req);
-    spec.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    return spec;
+    return finish_openai_request(body, cfg, base_path, "/chat/completions", req);
 }
 
 }  // namespace ep::providers::sansio

@@ -17,6 +17,11 @@ http_request encode_openai_request(const provider_config& cfg, std::string_view 
 /// cfg.azure_api_version is set (shared with the Responses API).
 void add_openai_auth(http_request& spec, const provider_config& cfg);
 
+/// The request both OpenAI APIs send: POST {base_path}{endpoint} with `body`, the OpenAI auth
+/// and the common headers.
+http_request finish_openai_request(const nlohmann::json& body, const provider_config& cfg, std::string_view base_path,
+                                   std::string_view endpoint, const chat_request& req);
+
 /// Data-only SSE of chat.completion.chunk objects, terminal `data: [DONE]` (a clean end
 /// after the finish chunk is accepted too: compatible servers omit [DONE]).
 std::unique_ptr<stream_decoder> make_openai_decoder();

@@ -95,12 +95,7 @@ http_request encode_responses_request(const provider_config& cfg, std::string_vi
     if (req.json_mode)
         add_json_output(body, cfg, req);
 
-    http_request spec;
-    spec.target = join_path(base_path, "/responses");
-    add_openai_auth(spec, cfg);
-    add_common_headers(spec, cfg, req);
-    spec.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    return spec;
+    return finish_openai_request(body, cfg, base_path, "/responses", req);
 }
 
 }  // namespace ep::providers::sansio
