@@ -135,7 +135,8 @@ struct failover_fixture : ::testing::Test
         call_base = started.size();
         auto cb = callbacks();
         auto body = [&]() -> asio::awaitable<phase_call_result> {
-            co_return co_await ex.call_with_failover(cands, request(), cb, options);
+            auto req = request();  // named: g++ 12 mishandles temporaries passed by value to a coroutine
+            co_return co_await ex.call_with_failover(cands, req, cb, options);
         };
         return run_to_end(ctx, body(), cancel_after);
     }
@@ -561,8 +562,11 @@ TEST_F(failover_fixture, concurrency_limit_caps_calls_in_flight)
 
     int completed = 0;
     auto cands = std::vector<candidate>{pick(a)};
+    const auto req = request();
+    const ep::engine::failover_call_options call_opts;
     for (int i = 0; i < 6; ++i)
-        asio::co_spawn(ctx, ex.call_with_failover(cands, request()), [&](std::exception_ptr e, phase_call_result r) {
+        asio::co_spawn(ctx, ex.call_with_failover(cands, req, ep::engine::no_failover_callbacks(), call_opts),
+                       [&](std::exception_ptr e, phase_call_result r) {
             EXPECT_FALSE(e);
             EXPECT_TRUE(r.ok());
             ++completed;
@@ -685,7 +689,9 @@ TEST_F(real_time_fixture, cancel_while_waiting_for_a_concurrency_slot)
     asio::cancellation_signal hold_signal;
     std::optional<phase_call_result> held;
     auto cands = std::vector<candidate>{pick(a)};
-    asio::co_spawn(ctx, ex.call_with_failover(cands, request()),
+    const auto req = request();
+    const ep::engine::failover_call_options call_opts;
+    asio::co_spawn(ctx, ex.call_with_failover(cands, req, ep::engine::no_failover_callbacks(), call_opts),
                    asio::bind_cancellation_slot(hold_signal.slot(), [&](std::exception_ptr, phase_call_result r) {
                        held = std::move(r);
                    }));

@@ -103,8 +103,8 @@ struct failover_callbacks
     std::function<std::optional<std::string>(const candidate&, const providers::chat_request&)> before_call;
 };
 
-/// An empty set of callbacks with static storage: the default of call_with_failover, which keeps
-/// its arguments by reference for as long as it runs (a `= {}` temporary would die first).
+/// An empty set of callbacks with static storage, for callers with none: call_with_failover keeps
+/// its callbacks by reference for as long as it runs (a temporary would die first).
 const failover_callbacks& no_failover_callbacks() noexcept;
 
 struct failover_options
@@ -175,8 +175,8 @@ public:
     /// caller keeps them alive that long (a temporary in a co_spawn call does not live that long).
     asio::awaitable<phase_call_result> call_with_failover(const std::vector<candidate>& candidates,
                                                           providers::chat_request base,
-                                                          const failover_callbacks& callbacks = no_failover_callbacks(),
-                                                          failover_call_options call = {});
+                                                          const failover_callbacks& callbacks,
+                                                          failover_call_options call);
 
     const std::shared_ptr<circuit_registry>& circuits() const noexcept { return opts_.circuits; }
     const failover_options& options() const noexcept { return opts_; }
