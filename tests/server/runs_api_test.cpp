@@ -30,10 +30,20 @@ TEST(runs_api, a_named_workflow_runs_to_completion_and_is_listed_shown_and_outpu
     auto run = h.wait_for_status(id, "completed");
     EXPECT_EQ(run["workflow"], "design-implement-review");
     // Three phases; implement and review loop until the reviewer approves (one row per pass).
+    // Each row names its instance: the loop's passes are iterations 1, 2, … with no gap or repeat.
     std::set<std::string> phase_ids;
+    std::set<std::pair<std::string, int>> instances;
     for (const auto& p : run["phases"])
+    {
         phase_ids.insert(p["phase"].get<std::string>());
+        EXPECT_TRUE(p["item"].is_null());
+        EXPECT_TRUE(instances.emplace(p["phase"].get<std::string>(), p["iteration"].get<int>()).second);
+    }
     EXPECT_EQ(phase_ids, (std::set<std::string>{"design", "implement", "review"}));
+    EXPECT_TRUE(instances.count({"design", 1}));
+    for (const std::string looped : {"implement", "review"})
+        for (int i = 1; instances.count({looped, i + 1}); ++i)
+            EXPECT_TRUE(instances.count({looped, i})) << looped << " pass " << i;
     for (const auto& p : run["phases"])
     {
         EXPECT_EQ(p["status"], "completed");

@@ -92,6 +92,7 @@ const staticSuite = {
   },
   async 'every asset has its content type and differs from the others'(srv) {
     const types = { 'app.js': /^text\/javascript/, 'api.js': /^text\/javascript/, 'sse.js': /^text\/javascript/,
+      'dag.js': /^text\/javascript/,
       'style.css': /^text\/css/, 'index.html': /^text\/html/ };
     const etags = new Set();
     for (const [name, type] of Object.entries(types)) {
@@ -267,6 +268,40 @@ const pageSuite = {
     await page.waitForFunction(() => document.getElementById('run-status').textContent === 'completed');
   },
 
+  async 'a loop shows one row per stored instance, with its iteration, grouped by phase'(page, srv) {
+    await page.goto(`${page.epBase}/#/`);
+    await page.waitForSelector('#submit-workflow option[value="web-loop"]', { state: 'attached' });
+    await page.selectOption('#submit-workflow', 'web-loop');
+    await page.click('#submit-button');
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    const id = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
+    // The run view clears what it showed of the previous run (its status) before this one loads.
+    await page.waitForFunction((want) => document.getElementById('run-id').textContent === want, id);
+    await waitForRunStatus(page, 'completed');
+    const api = await apiGet(srv, `/v1/runs/${id}`);
+    assert.equal(api.body.status, 'completed');
+    const stored = api.body.phases.map((p) => `${p.phase}#${p.iteration}`).sort();
+    assert.deepEqual(stored, ['check#1', 'check#2', 'check#3', 'draft#1', 'draft#2', 'draft#3', 'wrap#1']);
+    // Wait for the table to settle on the stored rows (events arrive before the reload).
+    await page.waitForFunction((n) => document.querySelectorAll('#phases-table tbody tr[data-status="completed"]').length === n,
+      api.body.phases.length);
+    const rows = await page.$$eval('#phases-table tbody tr', (trs) => trs.map((r) => ({
+      key: `${r.dataset.phase}#${r.dataset.iteration}`, status: r.dataset.status, iteration: r.cells[2].textContent,
+    })));
+    assert.deepEqual(rows.map((r) => r.key),
+      ['draft#1', 'draft#2', 'draft#3', 'check#1', 'check#2', 'check#3', 'wrap#1'], 'grouped by phase, then iteration');
+    assert.deepEqual(rows.map((r) => r.iteration), ['1', '2', '3', '1', '2', '3', ''], 'iterations shown for the loop only');
+    assert.ok(rows.every((r) => r.status === 'completed'));
+    // The DAG: three boxes, two needs arrows and the loop's way back from check to draft.
+    const nodes = await page.$$eval('#dag svg g.node', (gs) => gs.map((g) => `${g.dataset.phase}:${g.dataset.status}`));
+    assert.deepEqual(nodes, ['draft:completed', 'check:completed', 'wrap:completed']);
+    const edges = await page.$$eval('#dag svg .edge', (es) => es.map((e) => `${e.dataset.from}>${e.dataset.to}`));
+    assert.deepEqual(edges, ['draft>check', 'check>wrap']);
+    const loops = await page.$$eval('#dag svg .repeat-edge', (es) => es.map((e) => `${e.dataset.from}>${e.dataset.to}:${e.textContent}`));
+    assert.deepEqual(loops, ['check>draft:repeat ≤ 3']);
+    await page.screenshot({ path: join(shotDir, 'web_page_loop.png'), fullPage: true });
+  },
+
   async 'a waiting approval gate is approved from the page and the run continues'(page, srv) {
     const doc = await apiGet(srv, '/v1/openapi.json');
     if (!doc.body.paths['/v1/runs/{id}/approve']) {
@@ -289,6 +324,7 @@ const pageSuite = {
     assert.equal(api.body.status, 'completed');
     const rows = await phaseRows(page);
     assert.equal(rows.find((r) => r.phase === 'publish').status, 'completed');
+    assert.equal(await page.getAttribute('#dag g.node[data-phase="sign_off"]', 'class'), 'node kind-approval status-completed');
   },
 };
 

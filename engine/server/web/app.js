@@ -4,6 +4,7 @@
 // Everything from the server is put on the page as text (textContent), never as HTML.
 
 import { api, ApiError, followEvents, getToken, setToken } from './api.js';
+import { renderDag } from './dag.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 3000;
@@ -211,8 +212,11 @@ const current = {
   id: null, run: null, stream: null, instances: new Map(), needs: new Map(), liveTokens: 0, gate: null, reload: null,
 };
 
+// One row per phase instance, named as the store names it: (phase, iteration, item). Events
+// carry `iteration` only inside a loop and the store says 1 outside one, so a missing iteration
+// is 1; the graph's placeholder row of a phase is its first instance.
 function instanceKey(phase, iteration, item) {
-  return `${phase}\u0000${iteration ?? ''}\u0000${item ?? ''}`;
+  return `${phase}\u0000${iteration ?? 1}\u0000${item ?? ''}`;
 }
 
 function instanceFrom(p) {
@@ -254,14 +258,27 @@ function outputButton(inst) {
 }
 
 function renderPhases() {
+  renderDag($('dag'), current.run?.graph, [...current.instances.values()]);
   const body = $('phases-table').tBodies[0];
   body.replaceChildren();
-  for (const inst of current.instances.values()) {
+  // The iteration column is filled for the phases that ran more than once (a loop's body).
+  const looped = new Set([...current.instances.values()].filter((i) => (i.iteration ?? 1) > 1).map((i) => i.phase));
+  // Grouped by phase in workflow order, then by iteration and item.
+  const order = [...current.needs.keys()];
+  const rank = (i) => [order.indexOf(i.phase), i.iteration ?? 1, i.item ?? -1];
+  const instances = [...current.instances.values()].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+  for (const inst of instances) {
     const needs = (current.needs.get(inst.phase) || []).join(', ');
-    const tr = row([inst.phase, needs, inst.iteration ?? '', inst.item ?? '', statusBadge(inst.status || 'pending'),
+    const iteration = looped.has(inst.phase) ? inst.iteration ?? 1 : '';
+    const tr = row([inst.phase, needs, iteration, inst.item ?? '', statusBadge(inst.status || 'pending'),
       inst.provider ? `${inst.provider}/${inst.model}` : '', fmtTokens(inst.usage), fmtCost(inst.cost_usd),
       fmtDuration(inst.duration_ms), inst.attempts ?? '', outputButton(inst)]);
     tr.dataset.phase = inst.phase;
+    tr.dataset.iteration = String(inst.iteration ?? 1);
+    if (inst.item !== undefined && inst.item !== null) tr.dataset.item = String(inst.item);
     tr.dataset.status = inst.status || 'pending';
     if (inst.error) tr.title = inst.error;
     body.append(tr);
@@ -299,8 +316,6 @@ function applyRunDetails(run) {
     const inst = instanceFrom(p);
     const old = previous.get(instanceKey(p.phase, p.iteration, p.item));
     if (old && old.prompt && !inst.prompt) inst.prompt = old.prompt;
-    // A graph placeholder gives way to the instances of a loop or a fan-out.
-    if (p.iteration !== undefined || p.item !== undefined) current.instances.delete(instanceKey(p.phase));
     current.instances.set(instanceKey(p.phase, p.iteration, p.item), inst);
   }
   // Instances the events announced that the store has not returned yet stay visible.
@@ -357,7 +372,6 @@ function touch(ev) {
   const key = instanceKey(ev.phase, ev.iteration, ev.item);
   let inst = current.instances.get(key);
   if (!inst) {
-    if (ev.iteration !== undefined || ev.item !== undefined) current.instances.delete(instanceKey(ev.phase));
     inst = { phase: ev.phase, iteration: ev.iteration, item: ev.item, status: 'pending' };
     current.instances.set(key, inst);
   }
@@ -469,6 +483,13 @@ async function openRun(id) {
   $('phases-table').tBodies[0].replaceChildren();
   $('attempts-table').tBodies[0].replaceChildren();
   $('run-id').textContent = id;
+  // Nothing of the run shown before may stay on screen while this one loads (its status would
+  // read as this run's).
+  $('run-status').textContent = 'loading…';
+  $('run-status').className = 'status';
+  for (const f of ['run-workflow', 'run-mix', 'run-started', 'run-duration', 'run-tokens', 'run-cost'])
+    $(f).textContent = '';
+  $('dag').replaceChildren();
   $('stream-state').textContent = 'connecting…';
   await reloadRun();
   if (current.id === id && current.run) follow(id);

@@ -122,7 +122,11 @@ json run_summary_json(const persistence::run_record& r, bool live_here)
 
 json phase_json(const persistence::phase_record& p)
 {
+    // iteration (1-based; 1 outside loops) and item (a fan-out item's 0-based index, else null)
+    // name the instance, as the phase events do.
     json j = {{"phase", p.phase_id},
+              {"iteration", p.iteration},
+              {"item", p.item ? json(*p.item) : json(nullptr)},
               {"status", std::string(persistence::to_string(p.status))},
               {"provider", p.provider},
               {"model", p.model},

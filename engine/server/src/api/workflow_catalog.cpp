@@ -51,6 +51,21 @@ std::optional<workflow_catalog::entry> workflow_catalog::find(const std::string&
     return std::nullopt;
 }
 
+namespace {
+
+const char* kind_name(engine::phase_kind kind)
+{
+    switch (kind)
+    {
+    case engine::phase_kind::approval: return "approval";
+    case engine::phase_kind::command: return "command";
+    case engine::phase_kind::llm: break;
+    }
+    return "llm";
+}
+
+}  // namespace
+
 nlohmann::json graph_json(const engine::workflow_spec& spec)
 {
     nlohmann::json phases = nlohmann::json::array();
@@ -59,10 +74,22 @@ nlohmann::json graph_json(const engine::workflow_spec& spec)
         nlohmann::json needs = nlohmann::json::array();
         for (const auto& n : p.needs)
             needs.push_back(n.value);
-        phases.push_back({{"id", p.id},
-                          {"persona", p.persona.value},
-                          {"needs", std::move(needs)},
-                          {"output", p.output.format == engine::output_format::json ? "json" : "text"}});
+        nlohmann::json node = {{"id", p.id},
+                               {"kind", kind_name(p.kind)},
+                               {"persona", p.persona.value},
+                               {"needs", std::move(needs)},
+                               {"output", p.output.format == engine::output_format::json ? "json" : "text"}};
+        // What the page's DAG draws besides the needs: conditions, loops, fan-outs.
+        if (p.when)
+            node["when"] = p.when->value;
+        if (p.repeat)
+            node["repeat"] = {{"from", p.repeat->from.value},
+                              {"until", p.repeat->until.value},
+                              {"max_iterations", p.repeat->max_iterations}};
+        if (p.for_each)
+            node["for_each"] = {{"expression", p.for_each->expression.value},
+                                {"max_parallel", p.for_each->max_parallel}};
+        phases.push_back(std::move(node));
     }
     return phases;
 }
