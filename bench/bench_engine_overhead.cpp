@@ -129,7 +129,7 @@ int main()
                 }
             },
             asio::detached);
-        ee::run_event_loop(ioc);  // as ep-run does
+        ee::run_event_loop(ioc, [&store] { return store.calls_in_flight() > 0; });  // as ep-run does
     }
     std::filesystem::remove_all(dir);
     std::sort(per_run_us.begin(), per_run_us.end());

@@ -128,7 +128,7 @@ int main(int argc, char** argv)
                         std::fprintf(stderr, "run: %s\n", out.error().message.c_str());
                 },
                 asio::detached);
-        ee::run_event_loop(ioc);  // as ep-run does
+        ee::run_event_loop(ioc, [&rt] { return rt.store_call_in_flight(); });  // as ep-run does
         wall = clock_type::now() - t0;
     }
     std::filesystem::remove_all(dir);

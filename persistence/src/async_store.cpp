@@ -98,6 +98,7 @@ asio::awaitable<R> async_store::on_writer(F fn)
 
 void async_store::enqueue(std::unique_ptr<queued_call> call)
 {
+    in_flight_.fetch_add(1, std::memory_order_release);
     std::lock_guard lock(queue_mutex_);
     queue_.push_back(std::move(call));
     queued_.store(queue_.size(), std::memory_order_release);
@@ -110,14 +111,17 @@ void async_store::enqueue(std::unique_ptr<queued_call> call)
 
 bool async_store::linger_for_work() noexcept
 {
-    const auto until = std::chrono::steady_clock::now() + writer_linger;
-    while (std::chrono::steady_clock::now() < until)
+    const auto until = std::chrono::steady_clock::now() + linger_;
+    bool caught = false;
+    while (!caught && std::chrono::steady_clock::now() < until)
     {
-        if (queued_.load(std::memory_order_acquire) != 0)
-            return true;
-        std::this_thread::yield();  // a caller needs this core more than we do
+        caught = queued_.load(std::memory_order_acquire) != 0;
+        if (!caught)
+            std::this_thread::yield();  // a caller needs this core more than we do
     }
-    return queued_.load(std::memory_order_acquire) != 0;
+    caught = caught || queued_.load(std::memory_order_acquire) != 0;
+    linger_ = caught ? std::min(linger_ * 2, writer_linger) : std::max(linger_ / 2, writer_linger_floor);
+    return caught;
 }
 
 void async_store::drain()
@@ -159,6 +163,9 @@ void async_store::drain()
         {
             auto* c = call.get();
             c->finish(std::move(call), failed ? &*failed : nullptr);
+            // After the post: a loop that sees zero here either ran the completion already or
+            // finds it queued when it next polls.
+            in_flight_.fetch_sub(1, std::memory_order_release);
         }
     }
 }

@@ -190,8 +190,8 @@ int write_reports(cli_context& ctx, runtime::runtime& rt, const std::string& run
 }
 
 template <class Operation>
-int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_handle* emu, Operation operation,
-          std::string* run_id = nullptr)
+int drive(asio::io_context& ioc, const runtime::runtime& rt, cli_context& ctx, run_sinks& sinks, emulator_handle* emu,
+          Operation operation, std::string* run_id = nullptr)
 {
     engine::run_control control;
     stop_on_signals stop(ioc, ctx, control);
@@ -206,7 +206,7 @@ int drive(asio::io_context& ioc, cli_context& ctx, run_sinks& sinks, emulator_ha
                        if (emu)
                            emu->stop();
                    });
-    engine::run_event_loop(ioc);
+    engine::run_event_loop(ioc, [&rt] { return rt.store_call_in_flight(); });
     if (failure)
         std::rethrow_exception(failure);
     if (!result)
@@ -273,7 +273,7 @@ int run_workflow_command(cli_context& ctx)
     add_sinks(sinks, ctx, ids);
     const auto ropts = run_options_for(ctx);
     std::string run_id;
-    const int code = drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
+    const int code = drive(ioc, rt, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
         return rt.run(workflow, sink, &control, ropts);
     }, &run_id);
     return write_reports(ctx, rt, run_id, code);
@@ -293,7 +293,7 @@ int continue_run(cli_context& ctx, Operation operation)
     add_sinks(sinks, ctx, {});
     const auto ropts = run_options_for(ctx);
     std::string run_id;
-    const int code = drive(ioc, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
+    const int code = drive(ioc, rt, ctx, sinks, emu.get(), [&](engine::event_sink& sink, engine::run_control& control) {
         return operation(rt, sink, control, ropts);
     }, &run_id);
     return write_reports(ctx, rt, run_id, code);

@@ -66,6 +66,11 @@ const std::shared_ptr<spdlog::logger>& runtime::logger() const noexcept { return
 const std::shared_ptr<otel_tracer>& runtime::tracer() const noexcept { return impl_->tracer; }
 std::string runtime::store_location() const { return impl_->store_location(); }
 
+bool runtime::store_call_in_flight() const noexcept
+{
+    return impl_->store && impl_->store->calls_in_flight() > 0;
+}
+
 runtime_error unroutable_error(const engine::routing_explanation& routing)
 {
     runtime_error e{runtime_errc::unroutable, {}, {}};

@@ -115,7 +115,7 @@ public:
                            ps::redact_store_uri(rt_.store_location()), slots_.free, opts_.lease_ttl.count());
         arm_signals();
         std::thread claimer([this] { claim_loop(); });
-        engine::run_event_loop(ioc_);
+        engine::run_event_loop(ioc_, [this] { return rt_.store_call_in_flight(); });
         slots_.stop();
         claimer.join();
         return exit_code_;

@@ -88,10 +88,19 @@ public:
 
     /// Most calls one batch holds (bounds the latency a large queue adds to its first call).
     static constexpr std::size_t max_batch = 256;
-    /// How long the writer waits for the next call, yielding, before it goes to sleep. A chain
-    /// of quick phases hands it a checkpoint every 100 µs or so, and waking a sleeping thread
-    /// costs about as much as the commit itself on a VM; an idle store pays this once.
+    /// The longest the writer waits for the next call, yielding, before it goes to sleep. Many
+    /// runs side by side hand it a checkpoint every 100 µs or so, and waking a sleeping thread
+    /// costs about as much as the commit itself on a VM. The wait adapts (see linger_for_work):
+    /// halved after each wait that caught nothing, down to writer_linger_floor, doubled after
+    /// each that caught a call, so a lone chain (one checkpoint per phase, then a network call)
+    /// wastes a few µs per phase instead of the whole wait.
     static constexpr std::chrono::microseconds writer_linger{250};
+    static constexpr std::chrono::microseconds writer_linger_floor{8};
+
+    /// Calls queued or running whose result has not yet been handed back to the caller's
+    /// executor. Readable from any thread; an event loop lingers only while this is non-zero
+    /// (engine::run_event_loop), since nothing else is about to wake it.
+    std::size_t calls_in_flight() const noexcept { return in_flight_.load(std::memory_order_acquire); }
 
 private:
     /// A queued call: run() on the writer thread, then finish() delivers its result (or the
@@ -111,13 +120,15 @@ private:
     boost::asio::awaitable<R> on_writer(F fn);
     void enqueue(std::unique_ptr<queued_call> call);
     void drain();  // writer thread: runs queued calls, batch by batch, until the queue is empty
-    bool linger_for_work() noexcept;  // writer thread: true when a call arrived within writer_linger
+    bool linger_for_work() noexcept;  // writer thread: true when a call arrived within linger_
 
     std::shared_ptr<store> backend_;
     std::mutex queue_mutex_;
     std::vector<std::unique_ptr<queued_call>> queue_;
-    std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without the mutex
+    std::atomic<std::size_t> queued_{0};     // queue_.size(), readable without the mutex
+    std::atomic<std::size_t> in_flight_{0};  // see calls_in_flight()
     bool drain_scheduled_ = false;
+    std::chrono::microseconds linger_ = writer_linger;  // writer thread only: the current adaptive wait
     boost::asio::thread_pool writer_{1};  // last: joined first on destruction
 };
 

@@ -1,21 +1,28 @@
 #pragma once
-// run_event_loop: io_context::run() that polls for a short while before it sleeps.
+// run_event_loop: io_context::run() that polls for a short while before it sleeps, but only
+// while a completion from another thread is on its way.
 
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 
 namespace ep::engine {
 
-/// How long run_event_loop keeps polling an idle loop before it blocks.
+/// The longest run_event_loop polls an idle loop before it blocks, even while a completion is
+/// still expected (a slow store call then pays one wake-up instead of burning a core).
 inline constexpr std::chrono::microseconds default_event_loop_linger{200};
 
-/// Runs `ioc` until it runs out of work, like io_context::run(). When the loop goes idle it
-/// keeps polling for up to `linger` before it blocks in the kernel. A phase's checkpoint comes
-/// back from the store's writer thread within ~100 µs, and waking a thread blocked in
-/// epoll_wait costs an epoll_ctl plus a context switch on each side, 20–30 µs on a VM; a loop
-/// that is still polling takes the completion with neither. An idle loop pays `linger` of CPU
-/// once before it sleeps. Exceptions from handlers propagate as from run().
-void run_event_loop(boost::asio::io_context& ioc, std::chrono::microseconds linger = default_event_loop_linger);
+/// Runs `ioc` until it runs out of work, like io_context::run(). When the loop goes idle while
+/// `completion_expected()` says another thread is about to post to it (a store call in flight:
+/// a phase's checkpoint comes back from the store's writer thread within ~50 µs), it keeps
+/// polling for up to `linger` before it blocks in the kernel: waking a thread blocked in
+/// epoll_wait costs an eventfd write plus a context switch on each side, 20–30 µs on a VM, and a
+/// loop that is still polling takes the completion with neither. When nothing is expected (the
+/// loop waits for the network, a timer or a child process) it blocks at once: polling then only
+/// burns CPU. `completion_expected` is called on this thread. Exceptions from handlers propagate
+/// as from run().
+void run_event_loop(boost::asio::io_context& ioc, const std::function<bool()>& completion_expected,
+                    std::chrono::microseconds linger = default_event_loop_linger);
 
 }  // namespace ep::engine

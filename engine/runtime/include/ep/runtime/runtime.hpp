@@ -215,6 +215,9 @@ public:
     const std::shared_ptr<spdlog::logger>& logger() const noexcept;
     /// The store location in use (config().store, else $EP_DB, else ./.ep/runs.db).
     std::string store_location() const;
+    /// True while a store call is on its way back to this runtime's executor: the front end's
+    /// event loop polls rather than sleeps then (engine::run_event_loop). Any thread.
+    bool store_call_in_flight() const noexcept;
 
     // ---- workflows: no store, no provider ------------------------------------------------------
 
