@@ -143,11 +143,12 @@ async function phaseRows(page) {
   })));
 }
 
-async function startRun(page, task) {
+// Starts `workflow` from the form (with `task` when given) and returns the new run's id.
+async function startRun(page, task, workflow = WORKFLOW) {
   await page.goto(`${page.epBase}/#/`);
-  await page.waitForSelector(`#submit-workflow option[value="${WORKFLOW}"]`, { state: 'attached' });
-  await page.selectOption('#submit-workflow', WORKFLOW);
-  await page.fill('#submit-inputs [data-input="task"]', task);
+  await page.waitForSelector(`#submit-workflow option[value="${workflow}"]`, { state: 'attached' });
+  await page.selectOption('#submit-workflow', workflow);
+  if (task !== undefined) await page.fill('#submit-inputs [data-input="task"]', task);
   await page.click('#submit-button');
   await page.waitForURL(/#\/runs\/[^/]+$/);
   return decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
@@ -269,12 +270,7 @@ const pageSuite = {
   },
 
   async 'a loop shows one row per stored instance, with its iteration, grouped by phase'(page, srv) {
-    await page.goto(`${page.epBase}/#/`);
-    await page.waitForSelector('#submit-workflow option[value="web-loop"]', { state: 'attached' });
-    await page.selectOption('#submit-workflow', 'web-loop');
-    await page.click('#submit-button');
-    await page.waitForURL(/#\/runs\/[^/]+$/);
-    const id = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
+    const id = await startRun(page, undefined, 'web-loop');
     // The run view clears what it showed of the previous run (its status) before this one loads.
     await page.waitForFunction((want) => document.getElementById('run-id').textContent === want, id);
     await waitForRunStatus(page, 'completed');
@@ -308,12 +304,7 @@ const pageSuite = {
       console.log('note this ep-serve has no POST /v1/runs/{id}/approve: the gate scenario waits for it');
       return 'skipped';
     }
-    await page.goto(`${page.epBase}/#/`);
-    await page.waitForSelector('#submit-workflow option[value="web-gate"]', { state: 'attached' });
-    await page.selectOption('#submit-workflow', 'web-gate');
-    await page.click('#submit-button');
-    await page.waitForURL(/#\/runs\/[^/]+$/);
-    const id = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
+    const id = await startRun(page, undefined, 'web-gate');
     await page.waitForSelector('#gate:not([hidden])', { timeout: RUN_TIMEOUT_MS });
     assert.equal(await page.textContent('#gate-phase'), 'sign_off');
     assert.equal(await page.textContent('#gate-prompt'), 'Ship the draft?');
