@@ -22,48 +22,13 @@ namespace {
 namespace fs = std::filesystem;
 namespace ps = ep::persistence;
 
+using ep::testing::capture;
 using ep::testing::ep_run_binary;
+using ep::testing::json_lines;
+using ep::testing::of_type;
 using ep::testing::slurp;
 using ep::testing::spawn_ep_run;
 using ep::testing::wait_child;
-
-std::vector<nlohmann::json> json_lines(const fs::path& file)
-{
-    std::vector<nlohmann::json> out;
-    std::istringstream lines(slurp(file));
-    std::string line;
-    while (std::getline(lines, line))
-    {
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (!j.is_discarded())
-            out.push_back(std::move(j));
-    }
-    return out;
-}
-
-std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& events, const std::string& type,
-                                    const std::string& phase = "")
-{
-    std::vector<nlohmann::json> out;
-    for (const auto& e : events)
-        if (e.value("type", "") == type && (phase.empty() || e.value("phase", "") == phase))
-            out.push_back(e);
-    return out;
-}
-
-// What a shell command prints (git, for the assertions).
-std::string capture(const std::string& command)
-{
-    std::string out;
-    if (FILE* p = ::popen(command.c_str(), "r"))
-    {
-        char buf[4096];
-        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
-            out.append(buf, n);
-        ::pclose(p);
-    }
-    return out;
-}
 
 bool tools_present()
 {
@@ -212,8 +177,17 @@ TEST(implement_test_fix, kill_9_during_a_command_phase_then_resume_repeats_nothi
     EXPECT_NE(log.find("write"), std::string::npos) << log;
 }
 
-// `--workspace .` on a checkout with uncommitted changes: refused (nothing touched), unless
-// --allow-dirty.
+// The runs a store holds (none when there is no store file).
+std::size_t stored_runs(const std::string& db)
+{
+    if (!fs::exists(db))
+        return 0;
+    auto store = ps::sqlite_store::open(db);
+    return store ? (*store)->list_runs(100).value().size() : 0;
+}
+
+// `--workspace .` on a checkout with uncommitted changes: refused as bad input (exit 2) before
+// anything is written — no run in the store, nothing in the checkout — unless --allow-dirty.
 TEST(implement_test_fix, a_dirty_checkout_is_refused_unless_allow_dirty)
 {
     const auto bin = ep_run_binary();
@@ -233,11 +207,14 @@ TEST(implement_test_fix, a_dirty_checkout_is_refused_unless_allow_dirty)
     const auto db = (dir / "runs.db").string();
     auto pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ".", "--git"},
                             dir / "run.out", dir / "run.err", repo);
-    EXPECT_NE(wait_child(pid).code, 0);
+    EXPECT_EQ(wait_child(pid).code, 2) << slurp(dir / "run.err");
     EXPECT_NE(slurp(dir / "run.err").find("uncommitted changes (notes.txt)"), std::string::npos)
         << slurp(dir / "run.err");
+    EXPECT_EQ(stored_runs(db), 0u) << "a refused run is not stored";
+    EXPECT_EQ(slurp(dir / "run.out"), "") << "no run_started";
     EXPECT_FALSE(fs::exists(repo / "made.txt"));
     EXPECT_EQ(slurp(repo / "notes.txt"), "uncommitted\n");
+    EXPECT_EQ(capture(git + "branch --list 'ep/*'"), "") << "no run branch";
 
     pid = spawn_ep_run(
         {(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ".", "--git", "--allow-dirty"},
@@ -245,6 +222,29 @@ TEST(implement_test_fix, a_dirty_checkout_is_refused_unless_allow_dirty)
     EXPECT_EQ(wait_child(pid).code, 0) << slurp(dir / "run2.err");
     EXPECT_TRUE(fs::exists(repo / "made.txt"));
     EXPECT_NE(capture(git + "log --format=%s --all").find("ep: t"), std::string::npos) << "--git made no commit";
+}
+
+// A directory that is not a repository yet but holds files: `git init` would make every file an
+// uncommitted change, so it is refused the same way, before `.git` is created.
+TEST(implement_test_fix, a_directory_with_files_and_no_repository_is_refused_before_git_init)
+{
+    const auto bin = ep_run_binary();
+    if (!fs::exists(bin) || !tools_present())
+        GTEST_SKIP() << "needs ep-run and git";
+    const ep::testing::scratch_dir scratch("ep-dirty-norepo-");
+    const fs::path& dir = scratch.path();
+    const fs::path ws = dir / "ws";
+    fs::create_directories(ws / "src");
+    std::ofstream(ws / "src" / "main.c") << "int main(void) { return 0; }\n";
+    std::ofstream(dir / "w.yaml") << "name: w\ngit: true\nphases:\n  t: {run: [touch, made.txt]}\n";
+    const auto db = (dir / "runs.db").string();
+    auto pid = spawn_ep_run({(dir / "w.yaml").string(), "--emulate", "--db", db, "--workspace", ws.string()},
+                            dir / "run.out", dir / "run.err", dir);
+    EXPECT_EQ(wait_child(pid).code, 2) << slurp(dir / "run.err");
+    EXPECT_NE(slurp(dir / "run.err").find("src/main.c"), std::string::npos) << slurp(dir / "run.err");
+    EXPECT_EQ(stored_runs(db), 0u);
+    EXPECT_FALSE(fs::exists(ws / ".git"));
+    EXPECT_FALSE(fs::exists(ws / "made.txt"));
 }
 
 // `gate:` after a command phase: outside a loop a failed gate fails the phase; in a `repeat` body

@@ -23,26 +23,12 @@ namespace {
 namespace fs = std::filesystem;
 namespace ps = ep::persistence;
 using namespace std::chrono_literals;
+using ep::testing::json_lines;  // the --json events so far (a partly written last line ignored)
 using ep::testing::slurp;
-
-// The --json events written so far (a partly written last line is ignored).
-std::vector<nlohmann::json> events_in(const fs::path& out)
-{
-    std::vector<nlohmann::json> events;
-    std::istringstream lines(slurp(out));
-    std::string line;
-    while (std::getline(lines, line))
-    {
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (!j.is_discarded())
-            events.push_back(std::move(j));
-    }
-    return events;
-}
 
 bool streaming(const fs::path& out, const std::string& phase)
 {
-    for (const auto& e : events_in(out))
+    for (const auto& e : json_lines(out))
         if (e.value("type", "") == "text_delta" && e.value("phase", "") == phase)
             return true;
     return false;
@@ -81,7 +67,7 @@ protected:
         const pid_t pid = ep::testing::spawn_ep_run(args, dir / "resume.out", dir / "resume.err", dir.path());
         const auto done = ep::testing::wait_child(pid, 60s);
         EXPECT_TRUE(done.exited && done.code == 0) << done.code << ": " << slurp(dir / "resume.err");
-        for (const auto& e : events_in(dir / "resume.out"))
+        for (const auto& e : json_lines(dir / "resume.out"))
         {
             if (e.value("type", "") == "phase_started")
             {
@@ -134,7 +120,7 @@ TEST_P(first_signal, cancels_and_records_the_in_flight_phase_marks_the_run_inter
 
     // The event stream ends with the run's status ("cancelled" is the event schema's word for a
     // run stopped by a signal), and the store records the run as interrupted.
-    const auto events = events_in(out());
+    const auto events = json_lines(out());
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.back().value("type", ""), "run_completed") << events.back().dump();
     EXPECT_EQ(events.back().value("status", ""), "cancelled") << events.back().dump();
@@ -198,7 +184,7 @@ TEST_F(signal_stop, resume_with_another_config_serves_the_remaining_phases_from_
     ASSERT_EQ(::kill(pid, SIGINT), 0);
     const auto done = ep::testing::wait_child(pid, 30s);
     ASSERT_EQ(done.code, 130) << slurp(err());
-    const auto events = events_in(out());
+    const auto events = json_lines(out());
     ASSERT_FALSE(events.empty());
     const std::string run_id = events.front().value("run_id", "");
     for (const auto& e : events)
@@ -214,7 +200,7 @@ TEST_F(signal_stop, resume_with_another_config_serves_the_remaining_phases_from_
 
     resume_completes(run_id, completed_before, {"--config", "D"});
     int resumed_phases = 0;
-    for (const auto& e : events_in(dir / "resume.out"))
+    for (const auto& e : json_lines(dir / "resume.out"))
     {
         if (e.value("type", "") == "phase_started")
         {

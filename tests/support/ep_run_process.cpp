@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -115,6 +116,43 @@ std::string slurp(const fs::path& path)
     std::stringstream s;
     s << f.rdbuf();
     return s.str();
+}
+
+std::vector<nlohmann::json> json_lines(const fs::path& file)
+{
+    std::vector<nlohmann::json> out;
+    std::istringstream lines(slurp(file));
+    std::string line;
+    while (std::getline(lines, line))
+    {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (!j.is_discarded())
+            out.push_back(std::move(j));
+    }
+    return out;
+}
+
+std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& events, const std::string& type,
+                                    const std::string& phase)
+{
+    std::vector<nlohmann::json> out;
+    for (const auto& e : events)
+        if (e.value("type", "") == type && (phase.empty() || e.value("phase", "") == phase))
+            out.push_back(e);
+    return out;
+}
+
+std::string capture(const std::string& command)
+{
+    std::string out;
+    if (FILE* p = ::popen(command.c_str(), "r"))
+    {
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
+            out.append(buf, n);
+        ::pclose(p);
+    }
+    return out;
 }
 
 }  // namespace ep::testing

@@ -2,6 +2,8 @@
 // kill -9, signals, exit codes.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -50,5 +52,15 @@ private:
 
 /// The whole content of a file ("" when it does not exist).
 std::string slurp(const std::filesystem::path& path);
+
+/// The JSON objects of an `--json` output file, one per line (a line cut by a kill is skipped).
+std::vector<nlohmann::json> json_lines(const std::filesystem::path& file);
+
+/// The events of `type`, and of `phase` when it is not empty.
+std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& events, const std::string& type,
+                                    const std::string& phase = "");
+
+/// What a shell command prints on stdout (git, for assertions).
+std::string capture(const std::string& command);
 
 }  // namespace ep::testing

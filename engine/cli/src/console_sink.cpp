@@ -73,6 +73,8 @@ public:
             if (!opts_.quiet && !opts_.tty)
                 line("run " + ev.run_id + " started: workflow " + ev.field("workflow") + ", mix " + ev.field("mix"));
         }
+        else if (ev.type == "phase_started" && ev.field("provider").empty())
+            changed = false;  // a command phase: command_started follows and shows what it runs
         else if (ev.type == "phase_started")
         {
             auto& r = row_of(phase);

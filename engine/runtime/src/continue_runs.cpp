@@ -149,6 +149,9 @@ asio::awaitable<result<engine::run_outcome>> runtime::fork(std::string run_id, f
     if (!from)
         co_return runtime_error{runtime_errc::unknown_phase,
                                 "run " + run_id + " has no phase '" + fork.from_phase + "'", {}};
+    // Checked here, before the child run is stored (the executor checks resumes itself).
+    if (auto conflict = engine::workspace_conflict(parent->record.options, options.workspace.dir))
+        co_return runtime_error{runtime_errc::invalid_input, *conflict, {}};
     auto inputs = forked_inputs(parent->record, parent->workflow.spec, fork.inputs);
     if (!inputs)
         co_return inputs.error();

@@ -59,6 +59,8 @@ private:
     {
         const auto key = event_instance(ev.type, ev.fields);
         auto& phase = phase_span(ev, key);
+        if (ev.field("provider").empty())
+            return;  // a command phase: its phase span only, no chat span
         if (auto open = chats_.find(key); open != chats_.end())
         {
             open->second.fail("_OTHER", "superseded by the next attempt");

@@ -2,6 +2,7 @@
 // needs, errors mapped to runtime_errc.
 #include "runtime_impl.hpp"
 
+#include <ep/engine/workspace/errors.hpp>
 #include <ep/persistence/open_store.hpp>
 
 namespace ep::runtime {
@@ -11,6 +12,10 @@ namespace ps = ep::persistence;
 runtime_error from_store_error(const ps::store_error& e)
 {
     using ps::persistence_errc;
+    // The executor refuses bad input about the workspace (a dirty checkout, another directory
+    // than the run's) before it writes anything, with the workspace error as the cause.
+    if (e.cause == engine::git_errc::dirty_checkout || e.cause == engine::workspace_errc::other_workspace)
+        return runtime_error{runtime_errc::invalid_input, e.message, {}};
     runtime_errc code = runtime_errc::store_failed;
     if (e.code == persistence_errc::not_found)
         code = runtime_errc::unknown_run;

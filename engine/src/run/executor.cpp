@@ -120,6 +120,8 @@ asio::awaitable<ps::result<run_outcome>> workflow_executor::run(run_request req,
     detail::run_state rs(ex, req, sink);
     rs.owner = opts_.owner;
     detail::run_services sv{store_, policy_, candidates_, failover_, opts_, *log_};
+    if (auto refused = co_await detail::check_workspace_request(sv, rs); !refused)
+        co_return refused.error();
     if (auto opened = co_await detail::open_run(sv, rs); !opened)
         co_return opened.error();
     if (auto ws = co_await detail::open_workspace(sv, rs); !ws)

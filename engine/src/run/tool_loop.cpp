@@ -105,6 +105,54 @@ asio::awaitable<pv::message> execute_round(run_state& rs, const instance_ref& re
     co_return results;
 }
 
+// What the rounds of one instance share: the failover callbacks, the budget reserved for the
+// call in flight, the tools' context (its write quota) and the number of rounds so far.
+struct tool_round_state
+{
+    failover_callbacks cbs;
+    std::pair<double, std::int64_t> reserved{};
+    tool_context tools;
+    int rounds = 0;
+};
+
+// Model calls and their tool rounds until the model answers without a tool call: true with its
+// text in answer.output (and the answer appended to the request), false when the phase ended
+// (answer.end says how). `st.rounds` counts across calls: a repair shares max_tool_rounds.
+asio::awaitable<bool> answer_after_tools(run_services& sv, run_state& rs, const instance_ref& ref,
+                                         phase_call_plan& plan, phase_log& log, phase_answer& answer,
+                                         tool_round_state& st)
+{
+    const auto& ph = rs.phase(ref.phase);
+    for (;;)
+    {
+        plan.options.first_attempt_number = static_cast<int>(answer.attempts.size()) + 1;
+        phase_call_result r = co_await sv.failover.call_with_failover(plan.candidates, plan.request, st.cbs, plan.options);
+        release_budget(rs, st.reserved);
+        if (!take_call(answer, r))
+            co_return false;
+        auto assistant = r.response.to_message();
+        if (r.response.tool_calls.empty())
+        {
+            answer.output = std::move(r.response.text);
+            plan.request.messages.push_back(std::move(assistant));
+            co_return true;
+        }
+        if (st.rounds >= ph.max_tool_rounds)
+        {
+            answer.end = phase_end::failed;
+            answer.failure = {workflow_errc::tool_rounds_exceeded,
+                              "the model still called tools after max_tool_rounds (" +
+                                  std::to_string(ph.max_tool_rounds) + ") rounds"};
+            co_return false;
+        }
+        pv::message results = co_await execute_round(rs, ref, log, r.response.tool_calls, st.tools);
+        ++st.rounds;
+        co_await store_round(sv, rs, ref, st.rounds, assistant, results);
+        plan.request.messages.push_back(std::move(assistant));
+        plan.request.messages.push_back(std::move(results));
+    }
+}
+
 }  // namespace
 
 asio::awaitable<phase_answer> call_with_tools(run_services& sv, run_state& rs, instance_ref ref, phase_call_plan plan,
@@ -114,50 +162,33 @@ asio::awaitable<phase_answer> call_with_tools(run_services& sv, run_state& rs, i
     phase_answer answer;
     if (auto specs = engine_tool_specs(ph.tools))
         plan.request.tools = std::move(*specs);
-    int rounds = replay_rounds(rs, ref, plan.request);
-    failover_callbacks cbs = event_callbacks(rs, ref, log);
-    std::pair<double, std::int64_t> reserved{};
-    cbs.before_call = [&](const candidate& c, const pv::chat_request& req) {
-        release_budget(rs, reserved);
-        return check_budget(rs, ph, answer.cost, c, req, reserved);
-    };
     write_quota quota(rs.work.ws->limits());
-    tool_context ctx(*rs.work.ws, &quota, test_runner(rs, ref, log));
-    for (;;)
-    {
-        phase_call_result r = co_await sv.failover.call_with_failover(plan.candidates, plan.request, cbs, plan.options);
-        release_budget(rs, reserved);
-        if (!take_call(answer, r))
-            co_return answer;
-        auto assistant = r.response.to_message();
-        if (r.response.tool_calls.empty())
-        {
-            answer.output = std::move(r.response.text);
-            plan.request.messages.push_back(std::move(assistant));
-            break;
-        }
-        if (rounds >= ph.max_tool_rounds)
-        {
-            answer.end = phase_end::failed;
-            answer.failure = {workflow_errc::tool_rounds_exceeded,
-                              "the model still called tools after max_tool_rounds (" +
-                                  std::to_string(ph.max_tool_rounds) + ") rounds"};
-            co_return answer;
-        }
-        pv::message results = co_await execute_round(rs, ref, log, r.response.tool_calls, ctx);
-        ++rounds;
-        co_await store_round(sv, rs, ref, rounds, assistant, results);
-        plan.request.messages.push_back(std::move(assistant));
-        plan.request.messages.push_back(std::move(results));
-        plan.options.first_attempt_number = static_cast<int>(answer.attempts.size()) + 1;
-    }
+    tool_round_state st{event_callbacks(rs, ref, log), {}, tool_context(*rs.work.ws, &quota, test_runner(rs, ref, log)),
+                        replay_rounds(rs, ref, plan.request)};
+    st.cbs.before_call = [&](const candidate& c, const pv::chat_request& req) {
+        release_budget(rs, st.reserved);
+        return check_budget(rs, ph, answer.cost, c, req, st.reserved);
+    };
+    if (!co_await answer_after_tools(sv, rs, ref, plan, log, answer, st))
+        co_return answer;
     if (ph.output.format == output_format::json)
     {
         auto check = check_json_output(answer.output, ph.output.schema);
         if (!check.value)
         {
+            // As a phase without tools: one repair, the validation error sent back (the tools
+            // stay offered, so the model may look again before it answers).
+            sv.log.info("run {} phase {}: JSON output rejected ({}); one repair attempt", rs.run_id, ph.id, check.error);
+            plan.request.messages.push_back(pv::message::user_text(json_repair_prompt(check, ph.output.schema)));
+            if (!co_await answer_after_tools(sv, rs, ref, plan, log, answer, st))
+                co_return answer;
+            check = check_json_output(answer.output, ph.output.schema);
+        }
+        if (!check.value)
+        {
             answer.end = phase_end::failed;
-            answer.failure = {workflow_errc::invalid_output, "invalid JSON output after the tool rounds: " + check.error};
+            answer.failure = {workflow_errc::invalid_output,
+                              "invalid JSON output after the tool rounds and one repair attempt: " + check.error};
             co_return answer;
         }
         answer.output = check.json_text;

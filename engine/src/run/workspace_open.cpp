@@ -4,10 +4,32 @@
 
 #include <ep/engine/error.hpp>
 
+namespace ep::engine {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> workspace_conflict(const nlohmann::json& run_options, const fs::path& asked)
+{
+    if (asked.empty() || !run_options.is_object())
+        return std::nullopt;
+    const auto recorded = run_options.value("workspace", nlohmann::json::object());
+    if (!recorded.is_object() || !recorded.contains("dir") || !recorded["dir"].is_string())
+        return std::nullopt;
+    const fs::path dir = recorded["dir"].get<std::string>();
+    std::error_code ec;
+    const auto wanted = fs::weakly_canonical(fs::absolute(asked, ec), ec);
+    if (!ec && wanted == fs::path(dir))
+        return std::nullopt;
+    return "--workspace " + asked.string() + ": the run's workspace is " + dir.string() +
+           " (its files and git branch are there); a resume, approval or fork continues in it — leave out "
+           "--workspace, or start a new run to work in another directory";
+}
+
+}  // namespace ep::engine
+
 namespace ep::engine::detail {
 
 namespace ps = ep::persistence;
-namespace fs = std::filesystem;
 
 bool needs_workspace(const run_state& rs)
 {
@@ -21,9 +43,32 @@ bool needs_workspace(const run_state& rs)
 
 namespace {
 
-ps::store_error workspace_failure(const std::string& what)
+// `cause` is the workspace or git error (the runtime tells bad input, such as a dirty checkout,
+// from a store failure by it).
+ps::store_error workspace_failure(const std::string& what, boost::system::error_code cause = {})
 {
-    return ps::store_error(ps::persistence_errc::invalid_argument, what);
+    return ps::store_error(ps::persistence_errc::invalid_argument, what, cause);
+}
+
+// A new run with git on, in an existing directory (`--workspace .`): uncommitted changes refuse
+// it unless --allow-dirty. Checked before the run is created, so a refusal writes nothing.
+asio::awaitable<ps::result<void>> require_clean_checkout(run_services& sv, run_state& rs)
+{
+    const auto& asked = rs.req.workspace;
+    std::error_code ec;
+    if (asked.allow_dirty || asked.dir.empty() || !asked.git.value_or(rs.spec.git) || !fs::is_directory(asked.dir, ec))
+        co_return ps::result<void>{};  // BASE/RUN_ID or a missing directory: created empty
+    auto ws = workspace::open(asked.dir, {}, false);
+    if (!ws)
+        co_return workspace_failure("cannot open the workspace " + asked.dir.string() + ": " + ws.error().str(),
+                                    ws.error().code);
+    command_options git_opts = sv.opts.commands;
+    git_opts.sandbox = sandbox_mode::disabled;
+    process_command_runner runner(rs.done.get_executor(), git_opts);
+    git_repository git(runner, *ws);
+    if (auto clean = co_await git.require_clean(false); !clean)
+        co_return workspace_failure("git in " + ws->root().string() + ": " + clean.error().str(), clean.error().code);
+    co_return ps::result<void>{};
 }
 
 // The newest commit of `run_id` whose instance is completed in this run's store (a commit made
@@ -42,9 +87,26 @@ asio::awaitable<ws_result<std::optional<std::string>>> last_completed_commit(run
     co_return std::optional<std::string>{};
 }
 
-// The run's branch: a new run's at HEAD; a resumed run's (a fork is resumed after its phases
-// were copied) restored to its last completed instance's commit, else its parent's, else the
-// commit the run started from.
+// Where a resumed run's tree goes back to (a fork is resumed after its phases were copied): its
+// last completed instance's commit, else its parent's, else the commit the run started from.
+asio::awaitable<ws_result<std::optional<std::string>>> restore_point(run_state& rs, const ps::run_record& run,
+                                                                     const nlohmann::json& recorded)
+{
+    auto own = co_await last_completed_commit(rs, rs.run_id);
+    if (!own || *own)
+        co_return own;
+    if (!run.parent_run_id.empty())
+    {
+        auto inherited = co_await last_completed_commit(rs, run.parent_run_id);
+        if (!inherited || *inherited)
+            co_return inherited;
+    }
+    if (recorded.contains("base") && recorded["base"].is_string())
+        co_return std::optional<std::string>(recorded["base"].get<std::string>());
+    co_return std::optional<std::string>{};
+}
+
+// The run's branch: a new run's at HEAD; a resumed run's restored to its restore_point.
 asio::awaitable<ws_result<void>> prepare_branch(run_state& rs, const ps::run_record& run, const nlohmann::json& recorded,
                                                 bool is_new)
 {
@@ -54,22 +116,23 @@ asio::awaitable<ws_result<void>> prepare_branch(run_state& rs, const ps::run_rec
     std::optional<std::string> target;
     if (!is_new)
     {
-        auto own = co_await last_completed_commit(rs, rs.run_id);
-        if (!own)
-            co_return own.error();
-        target = *own;
-        if (!target && !run.parent_run_id.empty())
-        {
-            auto inherited = co_await last_completed_commit(rs, run.parent_run_id);
-            if (!inherited)
-                co_return inherited.error();
-            target = *inherited;
-        }
-        if (!target && recorded.contains("base") && recorded["base"].is_string())
-            target = recorded["base"].get<std::string>();
+        auto point = co_await restore_point(rs, run, recorded);
+        if (!point)
+            co_return point.error();
+        target = *point;
     }
-    else if (auto clean = co_await git.require_clean(rs.req.workspace.allow_dirty); !clean)
-        co_return clean.error();
+    if (target)
+    {
+        // The tree is reset to `target` anyway: first drop what changed since the last commit
+        // (by hand, or by a phase killed half-way), which could make the switch to the run's
+        // branch refuse ("your local changes would be overwritten").
+        auto head = co_await git.head();
+        if (!head)
+            co_return head.error();
+        if (*head)
+            if (auto dropped = co_await git.restore(**head); !dropped)
+                co_return dropped.error();
+    }
     if (auto on = co_await git.checkout_run_branch(rs.run_id, target); !on)
         co_return on.error();
     if (target)
@@ -79,6 +142,22 @@ asio::awaitable<ws_result<void>> prepare_branch(run_state& rs, const ps::run_rec
 }
 
 }  // namespace
+
+asio::awaitable<ps::result<void>> check_workspace_request(run_services& sv, run_state& rs)
+{
+    if (!needs_workspace(rs))
+        co_return ps::result<void>{};
+    if (rs.req.resume_run_id.empty())
+        co_return co_await require_clean_checkout(sv, rs);
+    if (rs.req.workspace.dir.empty())
+        co_return ps::result<void>{};
+    auto run = co_await sv.store.get_run(rs.req.resume_run_id);
+    if (!run)
+        co_return ps::result<void>{};  // open_run reports it
+    if (auto conflict = workspace_conflict(run->options, rs.req.workspace.dir))
+        co_return workspace_failure(*conflict, make_error_code(workspace_errc::other_workspace));
+    co_return ps::result<void>{};
+}
 
 asio::awaitable<ps::result<void>> open_workspace(run_services& sv, run_state& rs)
 {

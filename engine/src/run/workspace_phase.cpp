@@ -21,6 +21,31 @@ run_event make_event(const run_state& rs, const char* type, nlohmann::json field
     return run_event{type, rs.run_id, ps::now_ms(), std::move(fields)};
 }
 
+// `run:` rendered for this instance: each argv element on its own (a value stays one argument,
+// whatever it contains), a script with each value quoted as one shell word.
+std::optional<phase_failure> render_command(run_state& rs, const instance_ref& ref, command_spec& spec)
+{
+    const auto& cmd = *rs.phase(ref.phase).command;
+    const auto& ctx = instance_context(rs, ref.phase, ref.item);
+    std::string why;
+    for (std::size_t i = 0; i < cmd.argv_templates.size() && i < spec.argv.size(); ++i)
+    {
+        auto arg = render_template(cmd.argv_templates[i].tpl, ctx, &why);
+        if (!arg)
+            return phase_failure{workflow_errc::render_failed,
+                                 "cannot render `run:` argument " + std::to_string(i + 1) + ": " + why};
+        spec.argv[i] = std::move(*arg);
+    }
+    if (cmd.script_template)
+    {
+        auto script = render_template(cmd.script_template->tpl, ctx, &shell_quote, &why);
+        if (!script)
+            return phase_failure{workflow_errc::render_failed, "cannot render the `run:` script: " + why};
+        spec.script = std::move(*script);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 void emit(run_state& rs, const instance_ref& ref, phase_log& log, run_event ev)
@@ -49,6 +74,15 @@ asio::awaitable<void> run_command_phase(run_services& sv, run_state& rs, instanc
     const auto& ph = rs.phase(ref.phase);
     // A command's own default is 10 minutes, whatever EP_TIMEOUT says for model calls.
     auto spec = to_command_spec(*ph.command, ph.timeout.value_or(std::chrono::minutes(10)));
+    // The same lifecycle as an LLM phase (phase_started … phase_completed|phase_failed); no
+    // provider or model: consumers count model calls only for a non-empty provider.
+    emit(rs, ref, log, events::phase_started(rs.run_id, ph.id, 1, "", ""));
+    if (auto failed = render_command(rs, ref, spec))
+    {
+        answer.end = phase_end::failed;
+        answer.failure = std::move(*failed);
+        co_return;
+    }
     std::vector<std::string> shown = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.script} : spec.argv;
     emit(rs, ref, log, make_event(rs, "command_started", {{"phase", ph.id}, {"argv", shown}}));
     output_callback on_output = [&rs, &log, ref, id = ph.id](output_stream stream, std::string_view text) {

@@ -13,6 +13,11 @@ namespace ep::engine::detail {
 /// Whether the workflow acts on files at all (a command, `files: true`, tools, or git).
 bool needs_workspace(const run_state& rs);
 
+/// Before the run is opened (nothing written yet): a new run's git checkout must be clean
+/// unless allow_dirty; a resume or fork may not name another workspace than its recorded one
+/// (workspace_conflict). A refusal's store_error carries the workspace error as its cause.
+asio::awaitable<persistence::result<void>> check_workspace_request(run_services& sv, run_state& rs);
+
 /// Opens the run's workspace when the workflow needs one (after the run is created or its lease
 /// taken): the directory (a new run: the requested one or BASE/RUN_ID, recorded in the run's
 /// options; a resume or fork: the recorded one), and with git the branch ep/RUN_ID restored to

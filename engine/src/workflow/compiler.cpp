@@ -416,6 +416,13 @@ void compile_state::check_references()
         check_template(i, p.prompt, p.prompt_template, input_names);
         if (p.system && p.system_template)
             check_template(i, *p.system, *p.system_template, input_names);
+        if (p.command)
+        {
+            for (const auto& arg : p.command->argv_templates)
+                check_template(i, arg.text, arg.tpl, input_names);
+            if (p.command->script_template)
+                check_template(i, p.command->script_template->text, p.command->script_template->tpl, input_names);
+        }
         for (const auto& c : p.context.phases)
             check_upstream(i, c.value, c.where, "context refers to");
         if (p.context.continue_phase)

@@ -272,6 +272,25 @@ render_result render_ref(const template_ref& ref, const render_context& ctx, std
 boost::system::result<std::string> render_template(const parsed_template& tpl, const render_context& ctx,
                                                    std::string* why)
 {
+    return render_template(tpl, ctx, nullptr, why);
+}
+
+std::string shell_quote(std::string_view value)
+{
+    std::string out = "'";
+    for (char c : value)
+    {
+        if (c == '\'')
+            out += "'\\''";  // close the quotes, an escaped quote, open them again
+        else
+            out += c;
+    }
+    return out + "'";
+}
+
+boost::system::result<std::string> render_template(const parsed_template& tpl, const render_context& ctx,
+                                                   std::string (*escape)(std::string_view), std::string* why)
+{
     std::string out;
     std::string reason;
     for (const auto& piece : tpl.pieces)
@@ -288,7 +307,7 @@ boost::system::result<std::string> render_template(const parsed_template& tpl, c
                 *why = std::move(reason);
             return value.error();
         }
-        out += *value;
+        out += escape ? escape(*value) : *value;
     }
     return out;
 }

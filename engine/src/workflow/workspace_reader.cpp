@@ -22,6 +22,29 @@ bool is_key_name(const std::string& name)
     return std::regex_match(name, key_name);
 }
 
+// A `run:` string as a template; its syntax errors at their FILE:LINE:COL.
+command_decl::templated read_command_template(const yaml_document& doc, const std::string& text,
+                                              const std::string& pointer, diagnostics& diag)
+{
+    command_decl::templated out{{text, doc.at(pointer)}, {}};
+    std::vector<template_error> errors;
+    out.tpl = parse_template(text, errors);
+    for (const auto& e : errors)
+        diag.add(locate_in_value(doc, out.text.where, text, e.offset), e.message);
+    return out;
+}
+
+// A command phase's `run:` as templates (test_command: is not templated: it runs from a tool
+// call, outside any phase's context).
+void read_run_templates(const yaml_document& doc, const std::string& pointer, command_decl& cmd, diagnostics& diag)
+{
+    if (cmd.shell)
+        cmd.script_template = read_command_template(doc, cmd.script, pointer + "/run", diag);
+    else
+        for (std::size_t i = 0; i < cmd.argv.size(); ++i)
+            cmd.argv_templates.push_back(read_command_template(doc, cmd.argv[i], child_pointer(pointer + "/run", i), diag));
+}
+
 // `run:` and its keys, at `pointer` inside `obj` (a phase or `test_command:`).
 command_decl read_command(const yaml_document& doc, const json& obj, const std::string& pointer,
                           const std::string& what, diagnostics& diag)
@@ -99,6 +122,7 @@ void read_command_phase(const yaml_document& doc, const json& p, const std::stri
             diag.add(doc.key_at(pointer + "/" + key), "phase '" + phase.id + "' is a command phase (run:): it "
                                                       "takes no '" + key + "' (a command asks no model)");
     phase.command = read_command(doc, p, pointer, "phase '" + phase.id + "'", diag);
+    read_run_templates(doc, pointer, *phase.command, diag);
     phase.allow_failure = get_bool(p, "allow_failure").value_or(false);
 }
 

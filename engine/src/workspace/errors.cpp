@@ -28,6 +28,7 @@ public:
         case workspace_errc::unterminated_fence: return "unterminated code block";
         case workspace_errc::unknown_tool: return "unknown tool";
         case workspace_errc::io_error: return "I/O error";
+        case workspace_errc::other_workspace: return "the run's workspace is another directory";
         }
         return "unknown workspace error";
     }

@@ -3,6 +3,8 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 namespace ep::engine {
@@ -57,6 +59,30 @@ std::optional<std::string> trailer(const std::string& body, const std::string& k
         if (line.rfind(key + ": ", 0) == 0)
             found = line.substr(key.size() + 2);
     return found;
+}
+
+/// The files under `root` (relative paths, sorted), top-level `excluded` names left out: what
+/// `git status` would list as untracked right after `git init`.
+std::vector<std::string> files_in_tree(const std::filesystem::path& root, const std::vector<std::string>& excluded)
+{
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
+    for (; !ec && it != end; it.increment(ec))
+    {
+        const fs::path rel = it->path().lexically_relative(root);
+        const std::string top = rel.begin() == rel.end() ? std::string() : rel.begin()->string();
+        if (it.depth() == 0 && std::find(excluded.begin(), excluded.end(), top) != excluded.end())
+        {
+            it.disable_recursion_pending();
+            continue;
+        }
+        if (!fs::is_directory(it->symlink_status(ec)))  // a link to a directory is a file to git
+            out.push_back(rel.generic_string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 std::optional<int> to_int(const std::optional<std::string>& s)
@@ -143,12 +169,20 @@ asio::awaitable<ws_result<command_result>> git_repository::git(std::vector<std::
     co_return r;
 }
 
-asio::awaitable<ws_result<bool>> git_repository::ensure_repository()
+asio::awaitable<ws_result<bool>> git_repository::is_repository()
 {
     auto top = co_await git(args("rev-parse", "--show-toplevel"), true);
     if (!top)
         co_return top.error();
-    if (top->succeeded() && trim_newline(top->stdout_text) == ws_.root().string())
+    co_return top->succeeded() && trim_newline(top->stdout_text) == ws_.root().string();
+}
+
+asio::awaitable<ws_result<bool>> git_repository::ensure_repository()
+{
+    auto repo = co_await is_repository();
+    if (!repo)
+        co_return repo.error();
+    if (*repo)
         co_return false;
     auto init = co_await git(args("init", "-q"));
     if (!init)
@@ -158,6 +192,11 @@ asio::awaitable<ws_result<bool>> git_repository::ensure_repository()
 
 asio::awaitable<ws_result<std::vector<std::string>>> git_repository::dirty_paths()
 {
+    auto repo = co_await is_repository();
+    if (!repo)
+        co_return repo.error();
+    if (!*repo)
+        co_return files_in_tree(ws_.root(), options_.excluded);
     std::vector<std::string> args = {"status", "--porcelain=v1", "-z", "--untracked-files=all"};
     const auto spec = pathspec(options_.excluded);
     args.insert(args.end(), spec.begin(), spec.end());
@@ -183,6 +222,9 @@ asio::awaitable<ws_result<void>> git_repository::require_clean(bool allow_dirty)
 {
     if (allow_dirty)
         co_return ws_result<void>{};
+    auto repo = co_await is_repository();
+    if (!repo)
+        co_return repo.error();
     auto dirty = co_await dirty_paths();
     if (!dirty)
         co_return dirty.error();
@@ -193,6 +235,11 @@ asio::awaitable<ws_result<void>> git_repository::require_clean(bool allow_dirty)
         list += (i ? ", " : "") + printable_path((*dirty)[i]);
     if (dirty->size() > 10)
         list += ", … (" + std::to_string(dirty->size()) + " in all)";
+    if (!*repo)
+        co_return make_workspace_error(git_errc::dirty_checkout, {},
+                                       "`" + ws_.root().string() + "` is not a git repository and holds files (" +
+                                           list + ") that would go into the run's first commit; use an empty "
+                                                  "directory or a clean checkout, or pass --allow-dirty");
     co_return make_workspace_error(git_errc::dirty_checkout, {},
                                    "the checkout `" + ws_.root().string() + "` has uncommitted changes (" + list +
                                        "); commit or stash them, or pass --allow-dirty");

@@ -65,5 +65,24 @@ TEST(event_sinks, quiet_console_prints_a_failure_and_the_resume_command)
     EXPECT_NE(s.find("resume with: ep-run --resume r1"), std::string::npos) << s;
 }
 
+TEST(event_sinks, a_command_phase_shows_what_it_runs_and_its_exit_code_not_a_provider)
+{
+    std::ostringstream err;
+    console_options o;
+    o.phases = {"test"};
+    auto sink = make_console_sink(err, o);
+    sink->on_event(events::run_started("r1", "wf", "A"));
+    sink->on_event(events::phase_started("r1", "test", 1, "", ""));  // a command phase: no model
+    sink->on_event(engine::run_event{"command_started", "r1", {}, {{"phase", "test"}, {"argv", nlohmann::json::array({"make", "check"})}}});
+    sink->on_event(engine::run_event{"command_completed", "r1", {}, {{"phase", "test"}, {"exit_code", 0}}});
+    sink->on_event(events::phase_completed("r1", "test", "", "", 0, 0, 0, "ok"));
+    sink->on_event(events::run_completed("r1", "succeeded"));
+    const auto s = err.str();
+    EXPECT_NE(s.find("[test] running: make check"), std::string::npos) << s;
+    EXPECT_EQ(s.find("[test] started"), std::string::npos) << "no provider line for a command: " << s;
+    EXPECT_EQ(s.find(" /"), std::string::npos) << "no empty provider/model: " << s;
+    EXPECT_NE(s.find("exit code 0"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace ep::cli

@@ -126,6 +126,9 @@ std::vector<bad_case> cases()
         {"git_not_a_boolean", "name: w\ngit: yes please\n" + head.substr(8) + "  t: {run: [make]}\n", {"2:6: 'git' must be a boolean, got a string"}},
         {"test_command_without_run", "name: w\ntest_command: {timeout: 1m}\n" + head.substr(8) + "  t: {run: [make]}\n", {"2:1: missing required key 'run' in 'test_command'"}},
         {"test_command_string_without_shell", "name: w\ntest_command: {run: \"make test\"}\n" + head.substr(8) + "  t: {run: [make]}\n", {"2:21: test_command: `run:` is a string but `shell` is not true (give the program and its arguments as a list, or set 'shell: true')"}},
+        {"run_template_unknown_input", head + "  t: {run: [echo, \"{{ inputs.nme }}\"]}\n", {"3:20: unknown input 'nme' in {{ inputs.nme }}"}},
+        {"run_script_template_not_upstream", head + "  u: {run: [make]}\n  t: {run: \"echo {{ phases.u.output }}\", shell: true}\n", {"4:18: phase 't' uses 'u', which it does not need (add 'u' to its needs)"}},
+        {"run_template_syntax_error", head + "  t: {run: [echo, \"{{ phases. }}\"]}\n", {"3:20: invalid template expression '{{ phases. }}' (expected inputs.NAME, phases.ID.output, phases.ID.json.PATH, phases.ID.outputs, previous.ID.output, previous.ID.json.PATH, loop.iteration, item, item.PATH or index)"}},
         // ---- inline policy -------------------------------------------------------------------------
         {"inline_persona_unknown_provider", "name: w\npersonas:\n  poet:\n    provider_preferences: [opnai]\n" + head.substr(8) + "  a: {persona: poet, prompt: x}\n", {"4:28: unknown provider 'opnai' (did you mean 'openai'?)"}},
         {"inline_provider_bad_type", "name: w\nproviders:\n  local: {type: ollama, base_url: http://127.0.0.1:1/v1, models: [{id: m}]}\n" + head.substr(8) + "  a: {persona: architect, prompt: x}\n", {"3:17: invalid value 'ollama' for 'type' (expected one of: openai, openai_responses, anthropic, gemini, claude_agent)"}},

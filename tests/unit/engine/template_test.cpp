@@ -111,6 +111,25 @@ TEST(template_render, escaped_braces_are_literal)
     EXPECT_EQ(render_template(tpl, ctx).value(), "{{ not a ref }} A");
 }
 
+TEST(template_render, shell_quote_makes_any_value_one_literal_word)
+{
+    EXPECT_EQ(shell_quote(""), "''");
+    EXPECT_EQ(shell_quote("plain"), "'plain'");
+    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+    EXPECT_EQ(shell_quote("$(rm -rf /) `x` \"y\" \\"), "'$(rm -rf /) `x` \"y\" \\'");
+}
+
+TEST(template_render, an_escape_applies_to_substituted_values_only)
+{
+    auto tpl = parse_ok("echo '{{ inputs.a }}' {{ inputs.a }}");
+    render_context ctx;
+    ctx.inputs["a"] = "x y";
+    std::string why;
+    auto out = render_template(tpl, ctx, &shell_quote, &why);
+    ASSERT_TRUE(out.has_value()) << why;
+    EXPECT_EQ(*out, "echo ''x y'' 'x y'") << "the literal quotes stay as written";
+}
+
 TEST(template_render, missing_values_are_errors)
 {
     render_context ctx;

@@ -98,4 +98,13 @@ struct render_context
 boost::system::result<std::string> render_template(const parsed_template& tpl, const render_context& ctx,
                                                    std::string* why = nullptr);
 
+/// As render_template, but each substituted value goes through `escape` (the literal text is
+/// kept as written): shell_quote for a command phase's `shell: true` script.
+boost::system::result<std::string> render_template(const parsed_template& tpl, const render_context& ctx,
+                                                   std::string (*escape)(std::string_view), std::string* why);
+
+/// `value` as one /bin/sh word that the shell takes literally: in single quotes, each `'`
+/// written as `'\''`. No value can end the quoting, so none can add shell syntax.
+std::string shell_quote(std::string_view value);
+
 }  // namespace ep::engine

@@ -147,6 +147,16 @@ struct command_decl
     std::optional<std::chrono::milliseconds> timeout;
     bool network = false;
     source_location where;  // the `run:` key
+    /// A command phase's `run:` as templates (the prompts' `{{ … }}` language), rendered when the
+    /// instance runs: one per `argv` element, or the script's (each substituted value then
+    /// quoted as one shell word). Empty for `test_command:`, which runs as written.
+    struct templated
+    {
+        located<std::string> text;
+        parsed_template tpl;
+    };
+    std::vector<templated> argv_templates;
+    std::optional<templated> script_template;
 };
 
 /// `gate:` on a command or JSON phase (see workspace/gate.hpp for the semantics).

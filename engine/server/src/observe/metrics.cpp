@@ -82,6 +82,8 @@ void server_metrics::on_event(const engine::run_event& ev)
     else if (t == "phase_started")
     {
         auto& pc = phases_open_.try_emplace(phase_key(ev), phase_clock{now, now, {}, {}, false, false}).first->second;
+        if (ev.field("provider").empty())
+            return;  // a command phase: timed as a phase, but no model call
         if (pc.attempt_open)
             in_flight_calls_.Add({}).Decrement();
         pc.attempt_started = now;

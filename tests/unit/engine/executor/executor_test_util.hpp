@@ -43,6 +43,7 @@ struct fake_reply
     bool hang = false;
     boost::system::error_code fail;  // non-empty: fail before any output
     pv::usage usage{10, 20, 0, std::nullopt};
+    std::vector<pv::tool_call> tool_calls;  // sent after the text; the answer then asks for them
 };
 
 class fake_provider final : public pv::provider
@@ -97,8 +98,10 @@ public:
         // Named events: g++ 12 mis-destroys temporaries in a co_await's full expression.
         std::vector<pv::stream_event> evs;
         evs.emplace_back(pv::text_delta_event{r.text});
+        for (std::size_t i = 0; i < r.tool_calls.size(); ++i)
+            evs.emplace_back(pv::tool_call_complete_event{static_cast<int>(i), r.tool_calls[i]});
         evs.emplace_back(pv::usage_event{r.usage});
-        evs.emplace_back(pv::finish_event{});
+        evs.emplace_back(pv::finish_event{r.tool_calls.empty() ? pv::finish_reason::stop : pv::finish_reason::tool_calls, {}});
         for (auto& ev : evs)
         {
             boost::system::error_code none;
@@ -145,6 +148,7 @@ protected:
         std::random_device rd;
         dir_ = std::filesystem::temp_directory_path() / ("ep-exec-test-" + std::to_string(rd()) + std::to_string(rd()));
         std::filesystem::create_directories(dir_);
+        workspace_.base = dir_ / "workspaces";  // never the test's working directory
         open_store();
         // Personas: "writer" -> p1, "other" -> p2.
         add_persona("writer", "p1");
@@ -221,6 +225,7 @@ protected:
         req.resume_run_id = std::move(resume);
         req.max_cost_usd = max_cost_;
         req.decision = std::exchange(decision_, std::nullopt);
+        req.workspace = workspace_;
         return run(ex.run(std::move(req), sink, control));
     }
 
@@ -246,6 +251,7 @@ protected:
     collecting_sink sink;
     std::optional<double> max_cost_;                  // run_request::max_cost_usd of every run
     std::optional<approval_decision> decision_;       // run_request::decision of the next run only
+    workspace_request workspace_;                     // run_request::workspace of every run
 };
 
 }  // namespace ep::engine::exec_test

@@ -181,6 +181,27 @@ TEST_F(git_fixture, a_dirty_user_checkout_is_refused_unless_allowed_and_ep_files
     EXPECT_EQ(git({"show", "--name-only", "--format=", "HEAD"}), "committed.txt\nnew file.txt\n");
 }
 
+TEST_F(git_fixture, before_git_init_every_file_counts_as_a_change_and_nothing_is_written)
+{
+    EXPECT_TRUE(ok(repo->dirty_paths()).empty()) << "an empty directory is clean";
+    ok(repo->require_clean(false));
+    write_text(ws_root / "src" / "main.c", "int x;\n");
+    write_text(ws_root / "README", "r\n");
+    write_text(ws_root / ".ep" / "runs.db", "store");  // excluded, as in a repository
+    fs::create_directories(ws_root / "empty");       // git does not track directories
+    EXPECT_EQ(ok(repo->dirty_paths()), (std::vector<std::string>{"README", "src/main.c"}));
+    auto refused = run(repo->require_clean(false), 60s);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, make_error_code(git_errc::dirty_checkout));
+    EXPECT_NE(refused.error().message.find("not a git repository"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("README, src/main.c"), std::string::npos) << refused.error().message;
+    EXPECT_FALSE(fs::exists(ws_root / ".git")) << "checking wrote nothing";
+    EXPECT_FALSE(ok(repo->is_repository()));
+    EXPECT_TRUE(ok(repo->ensure_repository()));
+    EXPECT_TRUE(ok(repo->is_repository()));
+    EXPECT_EQ(ok(repo->dirty_paths()), (std::vector<std::string>{"README", "src/main.c"})) << "the same after git init";
+}
+
 TEST_F(git_fixture, hooks_signing_and_fsmonitor_from_the_repository_config_are_ignored)
 {
     ok(repo->ensure_repository());

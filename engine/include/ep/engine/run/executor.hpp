@@ -115,6 +115,12 @@ struct workspace_request
     bool allow_dirty = false; // `--allow-dirty`: accept uncommitted changes in a git workspace
 };
 
+/// A resume, approval or fork that asks for workspace `asked` (`--workspace DIR`) while the run
+/// (`run_options`: its run_record::options) has another one recorded: the sentence refusing it,
+/// else nullopt (nothing asked, nothing recorded yet, or the same directory). A run's files and
+/// its git branch live in its recorded workspace, so it only ever continues there.
+std::optional<std::string> workspace_conflict(const nlohmann::json& run_options, const std::filesystem::path& asked);
+
 struct run_request
 {
     const workflow_spec* spec = nullptr;

@@ -32,6 +32,7 @@ enum class workspace_errc
     unterminated_fence,  // a fenced block with a path never closes (the answer was cut off?)
     unknown_tool,        // a tool name that is not one of the engine's tools
     io_error,            // the operating system refused (permissions, disk full, …)
+    other_workspace,     // a resume or fork names another directory than the run's recorded workspace
 };
 
 enum class command_errc

@@ -85,15 +85,20 @@ public:
     /// "ep: PHASE (iteration N, item I)" + a blank line + the EP-* trailers.
     static std::string commit_message(const phase_commit_info& info);
 
+    /// Whether the workspace root is the top level of a repository (only then is it used as one).
+    asio::awaitable<ws_result<bool>> is_repository();
+
     /// Makes the workspace root a repository (`git init`) unless it already is the top level of
     /// one. Returns true when it created one.
     asio::awaitable<ws_result<bool>> ensure_repository();
 
-    /// Uncommitted changes (tracked and untracked), excluded paths left out.
+    /// Uncommitted changes (tracked and untracked), excluded paths left out. Before the root is a
+    /// repository: every file in it (each would be untracked once ensure_repository ran), so a
+    /// run can be refused before it writes anything, `.git` included.
     asio::awaitable<ws_result<std::vector<std::string>>> dirty_paths();
 
     /// dirty_checkout (naming up to 10 paths) when there are uncommitted changes, unless
-    /// `allow_dirty`.
+    /// `allow_dirty`. Reads only: it may be called before ensure_repository.
     asio::awaitable<ws_result<void>> require_clean(bool allow_dirty);
 
     /// Switches to branch ep/RUN_ID: checks it out when it exists (resume); otherwise creates it
