@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 all=(fuzz_sse_parser fuzz_decoder_openai fuzz_decoder_openai_responses fuzz_decoder_anthropic
-     fuzz_decoder_gemini fuzz_decoder_claude_cli fuzz_workflow_yaml fuzz_json_output)
+     fuzz_decoder_gemini fuzz_decoder_claude_cli fuzz_workflow_yaml fuzz_json_output
+     fuzz_templates fuzz_convert fuzz_error_classify fuzz_http_request)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 
