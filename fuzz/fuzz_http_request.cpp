@@ -60,6 +60,8 @@ std::optional<srv::request> parse_http(std::string_view bytes)
     }
     if (!parser.is_done())
     {
+        if (!parser.got_some())
+            return std::nullopt;  // nothing sent: the listener sees end_of_stream, no request
         parser.put_eof(ec);  // a body delimited by the end of the connection
         if (ec || !parser.is_done())
             return std::nullopt;

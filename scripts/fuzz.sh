@@ -19,6 +19,11 @@ all=(fuzz_sse_parser fuzz_decoder_openai fuzz_decoder_openai_responses fuzz_deco
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 
+# Readable reports: sanitizer stacks with function names and lines, UBSan with a stack.
+symbolizer=$(command -v llvm-symbolizer-15 || command -v llvm-symbolizer || true)
+[[ -n "$symbolizer" ]] && export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$symbolizer}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "${EP_JOBS:-2}" --target "${targets[@]}"
 
