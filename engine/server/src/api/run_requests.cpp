@@ -18,6 +18,16 @@ bool is_nonempty_string(const json& body, const char* name)
     return body.contains(name) && body[name].is_string() && !body[name].get_ref<const std::string&>().empty();
 }
 
+// Inputs travel to the binder as NAME=VALUE: a name holding '=' would bind another input
+// ({"a=b": "c"} as a = "b=c"). Input names are identifiers, so such a name is refused.
+std::optional<std::string> bad_input_name(const json& inputs)
+{
+    for (auto it = inputs.begin(); it != inputs.end(); ++it)
+        if (it.key().empty() || it.key().find('=') != std::string::npos)
+            return "'" + it.key() + "' is not an input name (letters, digits and _)";
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> read_run_options(const json& body, runtime::run_options& options)
@@ -57,6 +67,8 @@ read_result<run_submission> read_run_submission(const json& body)
         return refuse<run_submission>("'" + std::string(source) + "' must be a string");
     if (body.contains("inputs") && !body["inputs"].is_object())
         return refuse<run_submission>("'inputs' must be an object of name: value");
+    if (auto bad = body.contains("inputs") ? bad_input_name(body["inputs"]) : std::nullopt)
+        return refuse<run_submission>(std::move(*bad));
     run_submission out;
     if (auto bad = read_run_options(body, out.options))
         return refuse<run_submission>(std::move(*bad));
@@ -106,6 +118,8 @@ read_result<fork_request> read_fork(const json& body)
     {
         if (!body["inputs"].is_object())
             return refuse<fork_request>("'inputs' must be an object of name: value");
+        if (auto bad = bad_input_name(body["inputs"]))
+            return refuse<fork_request>(std::move(*bad));
         for (auto it = body["inputs"].begin(); it != body["inputs"].end(); ++it)
         {
             if (it.value().is_string())
