@@ -141,6 +141,8 @@ TEST(runs_api, bad_bodies_are_400_and_unknown_workflows_404)
     EXPECT_EQ(post(h.port(), "/v1/runs", {{"workflow", "sdlc"}, {"color", "red"}}).status, 400u);
     EXPECT_EQ(post(h.port(), "/v1/runs", {{"workflow", "sdlc"}, {"config", "../../etc/passwd"}}).status, 400u);
     EXPECT_EQ(post(h.port(), "/v1/runs", {{"workflow", "sdlc"}, {"inputs", {{"task", {1, 2}}}}}).status, 422u);
+    // Inputs reach the binder as NAME=VALUE: a name with '=' would bind another input (task = "x=y").
+    EXPECT_EQ(post(h.port(), "/v1/runs", {{"workflow", "sdlc"}, {"inputs", {{"task=x", "y"}}}}).status, 400u);
     auto unknown = post(h.port(), "/v1/runs", {{"workflow", "no-such-workflow"}});
     EXPECT_EQ(unknown.status, 404u);
     EXPECT_EQ(unknown.body_json()["error"]["type"], "not_found_error");
@@ -293,6 +295,8 @@ TEST(runs_api, fork_starts_a_new_run_from_a_phase_with_its_parent_named)
     EXPECT_EQ(post(h.port(), "/v1/runs/" + parent + "/fork", {{"from", "nope"}}).status, 422u);
     EXPECT_EQ(post(h.port(), "/v1/runs/" + parent + "/fork", {{"from", "implement"}, {"inputs", {{"bogus", "x"}}}}).status,
               422u);
+    EXPECT_EQ(post(h.port(), "/v1/runs/" + parent + "/fork", {{"from", "implement"}, {"inputs", {{"task=b", "x"}}}}).status,
+              400u);
     EXPECT_EQ(post(h.port(), "/v1/runs/20990101T000000Z-00000000/fork", {{"from", "implement"}}).status, 404u);
 
     const auto architect_calls = h.emu().stats().by_persona["architect"];

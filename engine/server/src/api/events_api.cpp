@@ -9,6 +9,7 @@
 // fresh subscription instead of slowing the run down.
 #include "api/api_common.hpp"
 #include "api/event_cursor.hpp"
+#include "api/run_requests.hpp"
 #include "server_impl.hpp"
 
 #include <ep/runtime/event_hub.hpp>
@@ -150,11 +151,7 @@ asio::awaitable<void> run_events(server::impl& s, request_context& ctx)
     auto run = co_await s.rt.fetch_run(id);
     if (!run)
         co_return co_await reply(ctx, runtime_error_response(ctx.req, run.error()));
-    std::string last;
-    if (auto h = ctx.req.find("Last-Event-ID"); h != ctx.req.end())
-        last = h->value();
-    else if (auto q = ctx.query.find("last_event_id"); q != ctx.query.end())
-        last = q->second;
+    const std::string last = last_event_id(ctx.req, ctx.query);
     stream_state st(s, ctx, id);
     if (!last.empty())
     {

@@ -1,6 +1,7 @@
 // /v1/runs: submit (validated like `ep-run --validate`), list with filters and pages, one run
 // with its phases and attempts, a phase's output, cancel and resume — the CLI's semantics.
 #include "api/api_common.hpp"
+#include "api/run_requests.hpp"
 #include "server_impl.hpp"
 
 #include <ep/engine/inputs.hpp>
@@ -104,57 +105,24 @@ std::optional<runtime::runtime_error> bind_request_inputs(runtime::prepared_work
     return std::nullopt;
 }
 
-// The options a run takes when it starts or continues: config (the mix), fail_fast and
-// max_cost_usd. An error message for a 400, or nullopt when `b` held valid values.
-std::optional<std::string> read_run_options(const json& b, runtime::run_options& o)
-{
-    if (b.contains("config"))
-    {
-        if (!b["config"].is_string() || !is_allowed_mix(b["config"].get<std::string>()))
-            return "'config' must be one of the mixes A, B, C, D, E";
-        o.config = b["config"].get<std::string>();
-    }
-    if (b.contains("fail_fast"))
-    {
-        if (!b["fail_fast"].is_boolean())
-            return "'fail_fast' must be a boolean";
-        o.fail_fast = b["fail_fast"].get<bool>();
-    }
-    if (b.contains("max_cost_usd"))
-    {
-        if (!b["max_cost_usd"].is_number() || b["max_cost_usd"].get<double>() < 0)
-            return "'max_cost_usd' must be a number of dollars, 0 or more";
-        o.max_cost_usd = b["max_cost_usd"].get<double>();
-    }
-    return std::nullopt;
-}
-
 asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
 {
     auto body = parse_json_object(ctx.req, false);
     if (!body.value)
         co_return co_await bad_request(ctx, body.error);
-    const json& b = *body.value;
-    if (auto k = unknown_key(b, {"workflow", "yaml", "inputs", "config", "fail_fast", "max_cost_usd"}))
-        co_return co_await bad_request(ctx, "unknown field '" + *k +
-                                                "' (fields: workflow | yaml, inputs, config, fail_fast, max_cost_usd)");
-    const bool by_name = b.contains("workflow"), by_text = b.contains("yaml");
-    if (by_name == by_text)
-        co_return co_await bad_request(ctx, "give exactly one of 'workflow' (a name from GET /v1/workflows) or 'yaml' (the text)");
-    if ((by_name && !b["workflow"].is_string()) || (by_text && !b["yaml"].is_string()))
-        co_return co_await bad_request(ctx, std::string(by_name ? "'workflow'" : "'yaml'") + " must be a string");
-    if (b.contains("inputs") && !b["inputs"].is_object())
-        co_return co_await bad_request(ctx, "'inputs' must be an object of name: value");
-    runtime::run_options ropts;
-    if (auto bad = read_run_options(b, ropts))
-        co_return co_await bad_request(ctx, *bad);
+    auto submission = read_run_submission(*body.value);
+    if (!submission.value)
+        co_return co_await bad_request(ctx, submission.error);
+    const run_submission& sub = *submission.value;
+    const bool by_name = sub.workflow.has_value(), by_text = sub.yaml.has_value();
+    runtime::run_options ropts = sub.options;
     const std::string mix = ropts.config.empty() ? s.cfg.default_mix : ropts.config;
     ropts.config.clear();  // a new run takes its mix from the prepared workflow
 
     runtime::workflow_source source;
     if (by_name)
     {
-        const auto name = b["workflow"].get<std::string>();
+        const std::string& name = *sub.workflow;
         auto found = s.catalog.find(name);
         if (!found)
         {
@@ -166,7 +134,7 @@ asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
     }
     else
     {
-        source.text = b["yaml"].get<std::string>();
+        source.text = *sub.yaml;
         source.display_name = "workflow.yaml";
     }
     runtime::prepare_options popts;
@@ -192,7 +160,7 @@ asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
         co_return co_await reply(ctx, runtime_error_response(
             ctx.req, validation_error("a 'providers:' section is not accepted in a submitted workflow: it could send "
                                       "the server's keys to another host (start ep-serve with --allow-inline-providers)")));
-    if (auto problem = bind_request_inputs(*prepared, b.value("inputs", json::object())))
+    if (auto problem = bind_request_inputs(*prepared, sub.inputs))
         co_return co_await reply(ctx, runtime_error_response(ctx.req, *problem));
 
     auto started = co_await s.registry.start(std::make_shared<const runtime::prepared_workflow>(std::move(*prepared)), ropts);
@@ -212,27 +180,10 @@ asio::awaitable<void> submit_run(server::impl& s, request_context& ctx)
 
 asio::awaitable<void> list_runs(server::impl& s, request_context& ctx)
 {
-    runtime::run_query q;
-    if (auto it = ctx.query.find("status"); it != ctx.query.end())
-    {
-        auto st = persistence::parse_run_status(it->second);
-        if (!st)
-            co_return co_await bad_request(ctx, "status must be one of pending, running, waiting, completed, failed, interrupted");
-        q.status = st;
-    }
-    if (auto it = ctx.query.find("workflow"); it != ctx.query.end())
-        q.workflow = it->second;
-    if (auto it = ctx.query.find("cursor"); it != ctx.query.end())
-        q.before_id = it->second;
-    if (auto it = ctx.query.find("limit"); it != ctx.query.end())
-    {
-        const auto& v = it->second;
-        if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1 ||
-            std::stoi(v) > 200)
-            co_return co_await bad_request(ctx, "limit must be an integer from 1 to 200");
-        q.limit = static_cast<std::size_t>(std::stoi(v));
-    }
-    auto found = co_await s.rt.find_runs(q);
+    auto q = read_run_list_query(ctx.query);
+    if (!q.value)
+        co_return co_await bad_request(ctx, q.error);
+    auto found = co_await s.rt.find_runs(*q.value);
     if (!found)
     {
         s.log->error("GET /v1/runs: {}", found.error().message);
@@ -358,13 +309,10 @@ asio::awaitable<void> resume_run(server::impl& s, request_context& ctx)
     auto body = parse_json_object(ctx.req, true);
     if (!body.value)
         co_return co_await bad_request(ctx, body.error);
-    const json& b = *body.value;
-    if (auto k = unknown_key(b, {"config", "fail_fast", "max_cost_usd"}))
-        co_return co_await bad_request(ctx, "unknown field '" + *k + "' (fields: config, fail_fast, max_cost_usd)");
-    runtime::run_options o;
-    if (auto bad = read_run_options(b, o))
-        co_return co_await bad_request(ctx, *bad);
-    auto resumed = co_await s.registry.resume(ctx.params["id"], o);
+    auto options = read_resume(*body.value);
+    if (!options.value)
+        co_return co_await bad_request(ctx, options.error);
+    auto resumed = co_await s.registry.resume(ctx.params["id"], *options.value);
     co_await reply_continued(s, ctx, resumed);
 }
 
@@ -375,23 +323,11 @@ asio::awaitable<void> decide_gate(server::impl& s, request_context& ctx, bool ap
     auto body = parse_json_object(ctx.req, false);
     if (!body.value)
         co_return co_await bad_request(ctx, body.error);
-    const json& b = *body.value;
-    if (auto k = unknown_key(b, {"phase", "comment", "config", "fail_fast", "max_cost_usd"}))
-        co_return co_await bad_request(ctx, "unknown field '" + *k +
-                                                "' (fields: phase, comment, config, fail_fast, max_cost_usd)");
-    if (!b.contains("phase") || !b["phase"].is_string() || b["phase"].get<std::string>().empty())
-        co_return co_await bad_request(ctx, "'phase' (the approval gate's id) is required and must be a string");
-    if (b.contains("comment") && !b["comment"].is_string())
-        co_return co_await bad_request(ctx, "'comment' must be a string");
-    runtime::run_options o;
-    if (auto bad = read_run_options(b, o))
-        co_return co_await bad_request(ctx, *bad);
-    engine::approval_decision decision;
-    decision.phase = b["phase"].get<std::string>();
-    decision.approved = approved;
-    decision.comment = b.value("comment", std::string());
-    decision.by = ctx.principal;
-    auto continued = co_await s.registry.approve(ctx.params["id"], decision, o);
+    auto gate = read_gate_decision(*body.value, approved);
+    if (!gate.value)
+        co_return co_await bad_request(ctx, gate.error);
+    gate.value->decision.by = ctx.principal;
+    auto continued = co_await s.registry.approve(ctx.params["id"], gate.value->decision, gate.value->options);
     co_await reply_continued(s, ctx, continued);
 }
 
@@ -404,32 +340,10 @@ asio::awaitable<void> fork_run(server::impl& s, request_context& ctx)
     auto body = parse_json_object(ctx.req, false);
     if (!body.value)
         co_return co_await bad_request(ctx, body.error);
-    const json& b = *body.value;
-    if (auto k = unknown_key(b, {"from", "inputs", "config", "fail_fast", "max_cost_usd"}))
-        co_return co_await bad_request(ctx, "unknown field '" + *k +
-                                                "' (fields: from, inputs, config, fail_fast, max_cost_usd)");
-    if (!b.contains("from") || !b["from"].is_string() || b["from"].get<std::string>().empty())
-        co_return co_await bad_request(ctx, "'from' (the phase to run again) is required and must be a string");
-    runtime::fork_options fork;
-    fork.from_phase = b["from"].get<std::string>();
-    if (b.contains("inputs"))
-    {
-        if (!b["inputs"].is_object())
-            co_return co_await bad_request(ctx, "'inputs' must be an object of name: value");
-        for (auto it = b["inputs"].begin(); it != b["inputs"].end(); ++it)
-        {
-            if (it.value().is_string())
-                fork.inputs.push_back(it.key() + "=" + it.value().get<std::string>());
-            else if (it.value().is_number() || it.value().is_boolean())
-                fork.inputs.push_back(it.key() + "=" + it.value().dump());
-            else
-                co_return co_await bad_request(ctx, "input '" + it.key() + "' must be a string, a number or a boolean");
-        }
-    }
-    runtime::run_options o;
-    if (auto bad = read_run_options(b, o))
-        co_return co_await bad_request(ctx, *bad);
-    auto forked = co_await s.registry.fork(ctx.params["id"], fork, o);
+    auto fork = read_fork(*body.value);
+    if (!fork.value)
+        co_return co_await bad_request(ctx, fork.error);
+    auto forked = co_await s.registry.fork(ctx.params["id"], fork.value->fork, fork.value->options);
     if (forked)
     {
         auto res = json_response(ctx.req, http::status::created,

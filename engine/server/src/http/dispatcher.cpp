@@ -1,10 +1,9 @@
 // The front door: every request is routed (404/405), authenticated (401), rate-limited (429),
 // decorated for CORS when a browser origin is allowed, and handed to its handler, which must
 // answer exactly once. A handler that throws is logged and answered 500 without details.
+#include "http/request_reading.hpp"
 #include "server_impl.hpp"
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
 #include <spdlog/logger.h>
 
 namespace ep::server {
@@ -57,19 +56,6 @@ private:
     std::string allow_origin_;
 };
 
-// Percent-decoded query parameters; nullopt when the target is not a valid origin-form.
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(std::string_view target)
-{
-    auto url = boost::urls::parse_origin_form(target);
-    if (!url)
-        return std::nullopt;
-    std::map<std::string, std::string> query;
-    for (auto p : url->params())
-        query[p.key] = p.has_value ? p.value : std::string{};
-    std::string path(url->encoded_path());
-    return std::make_pair(std::move(path), std::move(query));
-}
-
 response preflight(const request& req, const std::string& origin)
 {
     response res{http::status::no_content, req.version()};
@@ -93,7 +79,7 @@ asio::awaitable<void> server::impl::handle(const request& req, response_sink& ra
             allow_origin = cfg.cors_origin;
     decorated_sink out(raw, metrics, allow_origin);
 
-    auto target = split_target(req.target());
+    auto target = parse_request_target(req.target());
     if (!target)
     {
         co_await out.send(error_response(req, http::status::bad_request, "invalid_request_error", "malformed request target"));
@@ -104,16 +90,16 @@ asio::awaitable<void> server::impl::handle(const request& req, response_sink& ra
         co_await raw.send(preflight(req, allow_origin));
         co_return;
     }
-    auto matched = routes.match(req.method(), target->first);
+    auto matched = routes.match(req.method(), target->path);
     if (matched.kind == route_table::outcome::not_found)
     {
-        co_await out.send(error_response(req, http::status::not_found, "not_found_error", "no such endpoint: " + target->first));
+        co_await out.send(error_response(req, http::status::not_found, "not_found_error", "no such endpoint: " + target->path));
         co_return;
     }
     if (matched.kind == route_table::outcome::method_not_allowed)
     {
         auto res = error_response(req, http::status::method_not_allowed, "method_not_allowed",
-                                  std::string(req.method_string()) + " is not allowed on " + target->first);
+                                  std::string(req.method_string()) + " is not allowed on " + target->path);
         res.set(http::field::allow, allow_header(matched.allowed));
         co_await out.send(std::move(res));
         co_return;
@@ -146,7 +132,7 @@ asio::awaitable<void> server::impl::handle(const request& req, response_sink& ra
             co_return;
         }
 
-    request_context ctx{req, out, std::move(target->first), std::move(matched.params), std::move(target->second),
+    request_context ctx{req, out, std::move(target->path), std::move(matched.params), std::move(target->query),
                         std::move(principal)};
     std::exception_ptr failure;
     try

@@ -3,6 +3,7 @@
 // covers the wait for the next request and the whole header, so a client trickling bytes is
 // cut off; body_timeout the body); a request that breaks a limit gets its 4xx and the
 // connection is closed. Responses are written whole or as chunks under write_timeout.
+#include "http/request_reading.hpp"
 #include "server_impl.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -199,8 +200,7 @@ private:
     asio::awaitable<bool> serve_one()
     {
         http::request_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(server_.cfg.max_header_bytes));
-        parser.body_limit(server_.cfg.max_body_bytes);
+        limit_request_parser(parser, server_.cfg);
         lowest().expires_after(server_.cfg.header_timeout);
         auto ec = co_await visit_read([&](auto& s) { return http::async_read_header(s, buffer_, parser, use_tuple); });
         if (ec)

@@ -62,17 +62,12 @@ json sansio::anthropic_messages(const conversation& c, const cache_options* cach
     }
 
     json messages = json::array();
-    sansio::pending_turn cur("content");
+    sansio::pending_turn cur("content", messages);
     for (auto const& m : c.messages)
     {
         if (m.who == role::system)
             continue;
-        std::string role_name = m.who == role::assistant ? "assistant" : "user";
-        if (role_name != cur.role_name)
-        {
-            cur.flush(messages);
-            cur.role_name = role_name;
-        }
+        const std::string_view role_name = m.who == role::assistant ? "assistant" : "user";
         for (auto const& p : m.parts)
         {
             if (auto const* t = std::get_if<text_part>(&p))
@@ -82,28 +77,28 @@ json sansio::anthropic_messages(const conversation& c, const cache_options* cach
                 json block = {{"type", "text"}, {"text", t->text}};
                 if (t->cache && worth_caching(cache, t->text.size()))
                     block["cache_control"] = ephemeral;
-                cur.blocks.push_back(std::move(block));
+                cur.add_block(role_name, std::move(block));
             }
             else if (auto const* th = std::get_if<thinking_part>(&p))
             {
                 if (th->protocol == "anthropic")  // signatures are valid only where they were made
-                    cur.blocks.push_back(thinking_block(*th));
+                    cur.add_block(role_name, thinking_block(*th));
             }
             else if (auto const* call = std::get_if<tool_call>(&p))
-                cur.blocks.push_back({{"type", "tool_use"},
-                                      {"id", call->id},
-                                      {"name", call->name},
-                                      {"input", sansio::arguments_object(call->arguments)}});
+                cur.add_block(role_name, {{"type", "tool_use"},
+                                          {"id", call->id},
+                                          {"name", call->name},
+                                          {"input", sansio::arguments_object(call->arguments)}});
             else if (auto const* r = std::get_if<tool_result>(&p))
             {
                 json block = {{"type", "tool_result"}, {"tool_use_id", r->tool_call_id}, {"content", r->content}};
                 if (r->is_error)
                     block["is_error"] = true;
-                cur.results.push_back(std::move(block));
+                cur.add_result(role_name, std::move(block));
             }
         }
     }
-    cur.flush(messages);
+    cur.flush();
     out["messages"] = std::move(messages);
     if (cache)
         limit_breakpoints(out);

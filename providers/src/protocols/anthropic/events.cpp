@@ -8,13 +8,13 @@ void anthropic_event_mapper::read_usage(const json& u)
 {
     // Values are cumulative: replace, never add (the docs warn about this). input_tokens
     // excludes the cache reads and writes; the normalised total includes them.
-    if (auto v = int_member(u, "input_tokens"))
+    if (auto v = count_member(u, "input_tokens"))
         base_input_ = *v;
-    if (auto v = int_member(u, "cache_creation_input_tokens"))
+    if (auto v = count_member(u, "cache_creation_input_tokens"))
         totals_.cache_creation_input_tokens = *v;
-    if (auto v = int_member(u, "cache_read_input_tokens"))
+    if (auto v = count_member(u, "cache_read_input_tokens"))
         totals_.cached_input_tokens = *v;
-    if (auto v = int_member(u, "output_tokens"))
+    if (auto v = count_member(u, "output_tokens"))
         totals_.output_tokens = *v;
     totals_.input_tokens = base_input_ + totals_.cache_creation_input_tokens + totals_.cached_input_tokens;
 }

@@ -168,11 +168,11 @@ private:
         usage totals;
         if (auto const* u = member(j, "usage"))
         {
-            totals.cached_input_tokens = int_member(*u, "cache_read_input_tokens").value_or(0);
-            totals.cache_creation_input_tokens = int_member(*u, "cache_creation_input_tokens").value_or(0);
-            totals.input_tokens = int_member(*u, "input_tokens").value_or(0) + totals.cache_creation_input_tokens +
+            totals.cached_input_tokens = count_member(*u, "cache_read_input_tokens").value_or(0);
+            totals.cache_creation_input_tokens = count_member(*u, "cache_creation_input_tokens").value_or(0);
+            totals.input_tokens = count_member(*u, "input_tokens").value_or(0) + totals.cache_creation_input_tokens +
                                   totals.cached_input_tokens;
-            totals.output_tokens = int_member(*u, "output_tokens").value_or(0);
+            totals.output_tokens = count_member(*u, "output_tokens").value_or(0);
         }
         for (auto key : {"total_cost_usd", "total_cost"})  // renamed once (changelog)
             if (auto const* cost = member(j, key); cost && cost->is_number())

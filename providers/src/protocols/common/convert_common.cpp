@@ -48,16 +48,36 @@ void fill_result_names(std::vector<message>& messages)
         }
 }
 
-void pending_turn::flush(json& out)
+void pending_turn::begin(std::string_view role)
 {
-    if (results.empty() && blocks.empty())
+    if (role == role_)
         return;
-    json all = std::move(results);
-    for (auto& b : blocks)
+    flush();
+    role_ = role;
+}
+
+void pending_turn::add_block(std::string_view role, json block)
+{
+    begin(role);
+    blocks_.push_back(std::move(block));
+}
+
+void pending_turn::add_result(std::string_view role, json result)
+{
+    begin(role);
+    results_.push_back(std::move(result));
+}
+
+void pending_turn::flush()
+{
+    if (results_.empty() && blocks_.empty())
+        return;
+    json all = std::move(results_);
+    for (auto& b : blocks_)
         all.push_back(std::move(b));
-    out.push_back({{"role", role_name}, {key, std::move(all)}});
-    results = json::array();
-    blocks = json::array();
+    out_.push_back({{"role", role_}, {key_, std::move(all)}});
+    results_ = json::array();
+    blocks_ = json::array();
 }
 
 std::string text_of_content(const json& content)

@@ -28,19 +28,29 @@ std::string text_of_content(const json& content);
 
 /// One provider message being built (Anthropic `messages[]`, Gemini `contents[]`): consecutive
 /// normalised messages that map to the same provider role are merged, and tool results come
-/// first (Anthropic rejects text before the results of the previous turn's calls).
-struct pending_turn
+/// first (Anthropic rejects text before the results of the previous turn's calls). The role is
+/// taken per block, not per message, so a message that adds nothing (an assistant turn with
+/// neither text nor calls) does not split the turns around it: roles alternate.
+class pending_turn
 {
-    explicit pending_turn(std::string_view content_key) : key(content_key) {}
+public:
+    pending_turn(std::string_view content_key, json& out) : key_(content_key), out_(out) {}
 
-    std::string_view key;  // "content" or "parts"
-    std::string role_name;
-    json results = json::array();
-    json blocks = json::array();
+    /// A content block of `role`; a change of role ends the pending message first.
+    void add_block(std::string_view role, json block);
+    /// A tool result of `role` (it goes before the message's other blocks).
+    void add_result(std::string_view role, json result);
+    /// Appends {"role", key: results then blocks} to `out` when anything is pending.
+    void flush();
 
-    /// Appends {"role": role_name, key: results then blocks} to `out` when anything is
-    /// pending, and starts over.
-    void flush(json& out);
+private:
+    void begin(std::string_view role);
+
+    std::string_view key_;  // "content" or "parts"
+    json& out_;
+    std::string role_;
+    json results_ = json::array();
+    json blocks_ = json::array();
 };
 
 inline boost::system::error_code bad_shape() { return provider_errc::invalid_request; }

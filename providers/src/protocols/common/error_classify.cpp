@@ -206,7 +206,11 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     if (!ok)
         return std::nullopt;
     int m = month_index(mon);
-    if (m == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
+    if (m == 0 || day < 1 || day > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+        return std::nullopt;
+    // system_clock counts nanoseconds in 64 bits (1678–2262): a date outside 1970–2200 is no
+    // Retry-After a server means, and converting it would overflow.
+    if (year < 1970 || year > 2200)
         return std::nullopt;
     using namespace std::chrono;
     year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(m)),

@@ -63,7 +63,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const http_headers& h
 /// A protobuf Duration in JSON form: "19s", "1.5s", "0.250s". Nullopt when unparsable.
 std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view text);
 
-/// An HTTP date (IMF-fixdate, RFC 850 or asctime form) as a time point.
+/// An HTTP date (IMF-fixdate, RFC 850 or asctime form) as a time point; nullopt outside the
+/// years 1970–2200.
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 /// Cuts `text` to at most `max` bytes without splitting a UTF-8 character, adding "…".

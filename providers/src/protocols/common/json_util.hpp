@@ -34,16 +34,43 @@ inline std::string string_or(const json& j, std::string_view key, std::string fa
     return s ? *s : std::move(fallback);
 }
 
+/// A whole number (a float is truncated); absent when it does not fit in 64 bits: converting
+/// an out-of-range double is undefined behaviour, and 1e300 is a valid JSON number.
 inline std::optional<std::int64_t> int_member(const json& j, std::string_view key)
 {
     auto const* m = member(j, key);
     if (!m)
         return std::nullopt;
+    if (m->is_number_unsigned())
+    {
+        const auto v = m->get<std::uint64_t>();
+        return v <= static_cast<std::uint64_t>(INT64_MAX) ? std::optional<std::int64_t>(static_cast<std::int64_t>(v))
+                                                         : std::nullopt;
+    }
     if (m->is_number_integer())
         return m->get<std::int64_t>();
     if (m->is_number_float())
-        return static_cast<std::int64_t>(m->get<double>());
+    {
+        const double v = m->get<double>();
+        // [-2^63, 2^63): both bounds are exact doubles; NaN fails both comparisons.
+        if (v >= -9223372036854775808.0 && v < 9223372036854775808.0)
+            return static_cast<std::int64_t>(v);
+    }
     return std::nullopt;
+}
+
+/// Largest token count believed (10^15): anything above is garbage, and bounding it keeps the
+/// sums of counts (input = uncached + cache reads + cache writes, …) far from overflow.
+constexpr std::int64_t max_token_count = 1'000'000'000'000'000;
+
+/// A usage counter: a number from 0 to max_token_count, else absent (negative or absurd
+/// values are read as not reported).
+inline std::optional<std::int64_t> count_member(const json& j, std::string_view key)
+{
+    auto v = int_member(j, key);
+    if (!v || *v < 0 || *v > max_token_count)
+        return std::nullopt;
+    return v;
 }
 
 /// Parses without throwing; a discarded value means the text was not JSON.

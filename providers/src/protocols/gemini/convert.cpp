@@ -15,23 +15,18 @@ json to_gemini_messages(const conversation& c)
 
     std::map<std::string, std::string> call_names;  // id → name, for results without a name
     json contents = json::array();
-    sansio::pending_turn cur("parts");
+    sansio::pending_turn cur("parts", contents);
     for (auto const& m : c.messages)
     {
         if (m.who == role::system)
             continue;
-        std::string role_name = m.who == role::assistant ? "model" : "user";
-        if (role_name != cur.role_name)
-        {
-            cur.flush(contents);
-            cur.role_name = role_name;
-        }
+        const std::string_view role_name = m.who == role::assistant ? "model" : "user";
         for (auto const& p : m.parts)
         {
             if (auto const* t = std::get_if<text_part>(&p))
             {
                 if (!t->text.empty())
-                    cur.blocks.push_back({{"text", t->text}});
+                    cur.add_block(role_name, {{"text", t->text}});
             }
             else if (auto const* call = std::get_if<tool_call>(&p))
             {
@@ -42,7 +37,7 @@ json to_gemini_messages(const conversation& c)
                 json part = {{"functionCall", std::move(fc)}};
                 if (!call->signature.empty())
                     part["thoughtSignature"] = call->signature;  // back on the part it came with
-                cur.blocks.push_back(std::move(part));
+                cur.add_block(role_name, std::move(part));
             }
             else if (auto const* r = std::get_if<tool_result>(&p))
             {
@@ -53,11 +48,11 @@ json to_gemini_messages(const conversation& c)
                 json fr = {{"name", name}, {"response", {{r->is_error ? "error" : "output", r->content}}}};
                 if (!r->tool_call_id.empty())
                     fr["id"] = r->tool_call_id;
-                cur.results.push_back({{"functionResponse", std::move(fr)}});
+                cur.add_result(role_name, {{"functionResponse", std::move(fr)}});
             }
         }
     }
-    cur.flush(contents);
+    cur.flush();
     out["contents"] = std::move(contents);
     return out;
 }

@@ -58,10 +58,10 @@ boost::system::error_code gemini_decoder::inspect(std::string_view bytes)
 void gemini_decoder::read_usage(const json& u)
 {
     // Repeated on every chunk; the last one is the complete one.
-    totals_.input_tokens = int_member(u, "promptTokenCount").value_or(0);
-    totals_.reasoning_tokens = int_member(u, "thoughtsTokenCount").value_or(0);
-    totals_.output_tokens = int_member(u, "candidatesTokenCount").value_or(0) + totals_.reasoning_tokens;
-    totals_.cached_input_tokens = int_member(u, "cachedContentTokenCount").value_or(0);
+    totals_.input_tokens = count_member(u, "promptTokenCount").value_or(0);
+    totals_.reasoning_tokens = count_member(u, "thoughtsTokenCount").value_or(0);
+    totals_.output_tokens = count_member(u, "candidatesTokenCount").value_or(0) + totals_.reasoning_tokens;
+    totals_.cached_input_tokens = count_member(u, "cachedContentTokenCount").value_or(0);
 }
 
 void gemini_decoder::finalize(finish_reason reason, std::string raw)

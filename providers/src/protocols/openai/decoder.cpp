@@ -107,12 +107,12 @@ boost::system::error_code openai_decoder::on_chunk(const json& j)
 
     if (auto const* u = member(j, "usage"); u && u->is_object())
     {
-        totals_.input_tokens = int_member(*u, "prompt_tokens").value_or(0);
-        totals_.output_tokens = int_member(*u, "completion_tokens").value_or(0);
+        totals_.input_tokens = count_member(*u, "prompt_tokens").value_or(0);
+        totals_.output_tokens = count_member(*u, "completion_tokens").value_or(0);
         if (auto const* details = member(*u, "prompt_tokens_details"))
-            totals_.cached_input_tokens = int_member(*details, "cached_tokens").value_or(0);
+            totals_.cached_input_tokens = count_member(*details, "cached_tokens").value_or(0);
         if (auto const* details = member(*u, "completion_tokens_details"))
-            totals_.reasoning_tokens = int_member(*details, "reasoning_tokens").value_or(0);
+            totals_.reasoning_tokens = count_member(*details, "reasoning_tokens").value_or(0);
     }
     return {};
 }

@@ -160,12 +160,12 @@ void responses_decoder::finalize(const json& response, finish_reason reason, std
     usage totals;
     if (auto const* u = member(response, "usage"))
     {
-        totals.input_tokens = int_member(*u, "input_tokens").value_or(0);
-        totals.output_tokens = int_member(*u, "output_tokens").value_or(0);
+        totals.input_tokens = count_member(*u, "input_tokens").value_or(0);
+        totals.output_tokens = count_member(*u, "output_tokens").value_or(0);
         if (auto const* d = member(*u, "input_tokens_details"))
-            totals.cached_input_tokens = int_member(*d, "cached_tokens").value_or(0);
+            totals.cached_input_tokens = count_member(*d, "cached_tokens").value_or(0);
         if (auto const* d = member(*u, "output_tokens_details"))
-            totals.reasoning_tokens = int_member(*d, "reasoning_tokens").value_or(0);
+            totals.reasoning_tokens = count_member(*d, "reasoning_tokens").value_or(0);
     }
     out_->emplace_back(usage_event{totals});
     if (!tools_.empty() && reason == finish_reason::stop)

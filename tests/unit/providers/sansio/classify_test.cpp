@@ -129,6 +129,33 @@ TEST(retry_after, header_forms)
     EXPECT_EQ(parse({}), std::nullopt);
 }
 
+// Found by fuzz_error_classify: a date far from now overflowed system_clock's nanoseconds
+// (undefined behaviour); years outside 1970–2200 are no Retry-After a server means.
+TEST(retry_after, dates_outside_1970_2200_are_ignored)
+{
+    auto now = std::chrono::sys_days{std::chrono::year{2026} / 11 / 1} + 12h;
+    EXPECT_EQ(parse_retry_after({{"Retry-After", "Wed, 21 Oct 1013 07:28:00 GMT"}}, now), std::nullopt);
+    EXPECT_EQ(parse_retry_after({{"Retry-After", "Wed, 21 Oct 9999 07:28:00 GMT"}}, now), std::nullopt);
+    EXPECT_EQ(parse_retry_after({{"Retry-After", "Sun, 01 Nov 2026 -1:00:00 GMT"}}, now), std::nullopt);
+    EXPECT_EQ(parse_retry_after({{"Retry-After", "Sun, 01 Nov 2200 12:00:00 GMT"}}, now).has_value(), true);
+}
+
+// Found by fuzz_decoder_anthropic: a usage count of 1.9e55 was converted to int64 (undefined
+// behaviour). Numbers outside int64 read as absent, usage counts outside 0..10^15 too.
+TEST(json_util, out_of_range_numbers_read_as_absent)
+{
+    const auto j = json::parse(R"({"big": 1.9e55, "neg": -1e300, "u": 18446744073709551615, "f": 12.7,
+                                  "i": -5, "count": 1200, "huge_count": 2000000000000000})");
+    EXPECT_EQ(int_member(j, "big"), std::nullopt);
+    EXPECT_EQ(int_member(j, "neg"), std::nullopt);
+    EXPECT_EQ(int_member(j, "u"), std::nullopt);
+    EXPECT_EQ(int_member(j, "f"), 12);
+    EXPECT_EQ(int_member(j, "i"), -5);
+    EXPECT_EQ(count_member(j, "count"), 1200);
+    EXPECT_EQ(count_member(j, "i"), std::nullopt);
+    EXPECT_EQ(count_member(j, "huge_count"), std::nullopt);
+}
+
 TEST(retry_after, classify_reads_headers_should_retry_and_gemini_retry_delay)
 {
     diagnostics d;

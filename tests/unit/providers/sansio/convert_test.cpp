@@ -171,3 +171,25 @@ TEST(convert, non_object_arguments_are_preserved_for_object_only_formats)
 }
 
 }  // namespace
+
+// Found by fuzz_convert: an assistant turn with nothing to send (no text, no calls) between two
+// user turns split them into two consecutive user messages, which both APIs reject (roles
+// alternate); the messages around it now merge, results first.
+TEST(convert, an_empty_assistant_turn_does_not_split_the_turns_around_it)
+{
+    conversation c;
+    c.messages = {message::user_text("Weather in Paris?"), message{role::assistant, {text_part{""}}},
+                  message{role::tool, {tool_result{"call_1", "get_weather", "18C", false}}},
+                  message::assistant_text("18C.")};
+    const auto an = to_anthropic_messages(c);
+    ASSERT_EQ(an["messages"].size(), 2u) << an.dump();
+    EXPECT_EQ(an["messages"][0]["role"], "user");
+    EXPECT_EQ(an["messages"][0]["content"][0]["type"], "tool_result");
+    EXPECT_EQ(an["messages"][0]["content"][1]["text"], "Weather in Paris?");
+    EXPECT_EQ(an["messages"][1]["role"], "assistant");
+    const auto ge = to_gemini_messages(c);
+    ASSERT_EQ(ge["contents"].size(), 2u) << ge.dump();
+    EXPECT_EQ(ge["contents"][0]["role"], "user");
+    EXPECT_TRUE(ge["contents"][0]["parts"][0].contains("functionResponse"));
+    EXPECT_EQ(ge["contents"][1]["role"], "model");
+}
