@@ -119,7 +119,7 @@ asio::awaitable<phase_answer> call_with_tools(run_services& sv, run_state& rs, i
     std::pair<double, std::int64_t> reserved{};
     cbs.before_call = [&](const candidate& c, const pv::chat_request& req) {
         release_budget(rs, reserved);
-        return check_budget(rs, ph, answer.cost, c, req, reserved);
+        return check_budget(rs, ph, answer.cost.known_usd, c, req, reserved);
     };
     write_quota quota(rs.work.ws->limits());
     tool_context ctx(*rs.work.ws, &quota, test_runner(rs, ref, log));
