@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -160,6 +161,70 @@ TEST_F(inspect_commands, list_shows_the_newest_50_runs_and_says_when_there_are_m
     EXPECT_TRUE(line_starting(list.out, ids.front()).empty()) << "the oldest run is past the newest 50";
     EXPECT_FALSE(line_starting(list.out, ids.back()).empty());
     EXPECT_NE(list.err.find("newest 50 runs"), std::string::npos) << list.err;
+}
+
+// A model outside the catalogue has no price: the real ep-run --emulate shows its cost as
+// unknown in the events, the console table, --show, --list and the report, never as $0; and a
+// cost limit refuses to call it.
+TEST_F(inspect_commands, a_model_without_a_price_shows_an_unknown_cost_everywhere)
+{
+    const auto workflow = (dir / "local.yaml").string();
+    {
+        std::ofstream f(workflow);
+        f << "name: local\n"
+             "personas:\n"
+             "  local_writer: {provider_preferences: [openai/llama-local-9]}\n"
+             "phases:\n"
+             "  a: {persona: local_writer, prompt: \"write a haiku\"}\n"
+             "  b: {persona: local_writer, needs: [a], prompt: \"review {{ phases.a.output }}\"}\n";
+    }
+    const auto report = (dir / "report.json").string();
+    const auto run = ep_run({workflow, "--emulate", "--json", "--report", "json=" + report});
+    ASSERT_EQ(run.code, 0) << run.err;
+    std::string run_id;
+    int completed = 0;
+    std::istringstream lines(run.out);
+    std::string line;
+    while (std::getline(lines, line))
+    {
+        auto e = nlohmann::json::parse(line);
+        run_id = e.at("run_id");
+        if (e.at("type") != "phase_completed")
+            continue;
+        ++completed;
+        EXPECT_EQ(e.at("model"), "llama-local-9");
+        EXPECT_TRUE(e.at("cost_usd").is_null()) << line;
+    }
+    EXPECT_EQ(completed, 2);
+    // The console's final table (stderr): each phase unknown, the total too.
+    EXPECT_NE(run.err.find("unknown"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("≥ $0.0000 (2 unpriced)"), std::string::npos) << run.err;
+
+    const auto show = ep_run({"--show", run_id});
+    ASSERT_EQ(show.code, 0) << show.err;
+    EXPECT_NE(line_starting(show.out, "cost").find("≥ $0.0000 (2 unpriced)"), std::string::npos) << show.out;
+    for (const char* phase : {"a ", "b "})
+    {
+        const auto row = line_starting(show.out, phase);
+        EXPECT_NE(row.find("unknown"), std::string::npos) << row;
+        EXPECT_EQ(row.find("$"), std::string::npos) << row;
+    }
+    const auto list = ep_run({"--list"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    EXPECT_NE(line_starting(list.out, run_id).find("≥ $0.0000 (2 unpriced)"), std::string::npos) << list.out;
+
+    const auto doc = nlohmann::json::parse(slurp(report));
+    EXPECT_TRUE(doc["totals"]["cost_usd"].is_null()) << doc.dump(2);
+    EXPECT_EQ(doc["totals"]["unpriced_phases"], 2);
+    EXPECT_TRUE(doc["phases"][0]["cost_usd"].is_null());
+
+    // A cost limit cannot be kept with it: the call is refused, the run fails (resumable).
+    const auto capped = ep_run({workflow, "--emulate", "--max-cost", "5"});
+    EXPECT_EQ(capped.code, 1) << capped.err;
+    EXPECT_NE(capped.err.find("openai/llama-local-9 has no price in the catalogue, so the run's $5.0000 budget "
+                              "cannot be kept"),
+              std::string::npos)
+        << capped.err;
 }
 
 // A run still marked running shows the time so far; if its owner stopped heartbeating long ago

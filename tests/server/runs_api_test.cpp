@@ -330,6 +330,28 @@ TEST(runs_api, max_cost_usd_is_validated_and_stops_a_run_over_it)
     EXPECT_NE(run.value("error", "").find("budget"), std::string::npos) << run.dump();
 }
 
+// A model outside the catalogue has no price: its phases' cost is null, and so is the run's,
+// with the known part and the count of unpriced phases beside it (never a made-up 0).
+TEST(runs_api, a_model_without_a_price_has_a_null_cost)
+{
+    server_harness h(zero_latency());
+    const std::string yaml = "name: local\npersonas:\n  local_writer: {provider_preferences: [openai/llama-local-9]}\n"
+                             "phases:\n  one: {persona: local_writer, prompt: hi}\n";
+    auto r = post(h.port(), "/v1/runs", {{"yaml", yaml}});
+    ASSERT_EQ(r.status, 201u) << r.body;
+    const auto id = r.body_json()["run_id"].get<std::string>();
+    auto run = h.wait_for_status(id, "completed");
+    ASSERT_EQ(run["phases"].size(), 1u) << run.dump();
+    EXPECT_TRUE(run["phases"][0]["cost_usd"].is_null()) << run.dump();
+    EXPECT_TRUE(run["cost_usd"].is_null()) << run.dump();
+    EXPECT_EQ(run["cost_usd_known"], 0.0);
+    EXPECT_EQ(run["unpriced_phases"], 1);
+    auto list = get(h.port(), "/v1/runs").body_json();
+    ASSERT_EQ(list["runs"].size(), 1u);
+    EXPECT_TRUE(list["runs"][0]["cost_usd"].is_null());
+    EXPECT_EQ(list["runs"][0]["unpriced_phases"], 1);
+}
+
 TEST(runs_api, every_route_is_in_the_openapi_document_and_every_documented_operation_is_routed)
 {
     server_harness h(zero_latency());

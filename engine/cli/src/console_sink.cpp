@@ -1,6 +1,7 @@
 // The human view of a run on stderr: a live table on a terminal, plain lines otherwise, and a
 // final per-phase table with totals and (when the run did not succeed) the resume command.
 #include <ep/cli/console.hpp>
+#include <ep/engine/routing/cost.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -26,12 +27,6 @@ std::string fmt_duration(std::chrono::milliseconds d)
     return buf;
 }
 
-std::string fmt_cost(double c)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "$%.4f", c);
-    return buf;
-}
 
 std::string pad(std::string s, std::size_t w)
 {
@@ -131,12 +126,12 @@ public:
                 r.provider = ev.field("provider") + "/" + ev.field("model");
             r.in = ev.fields["usage"].value("input_tokens", std::int64_t{0});
             r.out = ev.fields["usage"].value("output_tokens", std::int64_t{0});
-            r.cost = ev.fields.value("cost_usd", 0.0);
+            r.cost = ev.cost_usd();
             r.elapsed = since(r.start);
             r.note.clear();
             if (!opts_.quiet && !opts_.tty)
                 line("[" + phase + "] completed in " + fmt_duration(r.elapsed) + " (" + r.provider + ", " +
-                     std::to_string(r.in) + "+" + std::to_string(r.out) + " tokens, " + fmt_cost(r.cost) + ")");
+                     std::to_string(r.in) + "+" + std::to_string(r.out) + " tokens, cost " + engine::cost_text(r.cost) + ")");
         }
         else if (ev.type == "phase_failed")
         {
@@ -197,7 +192,7 @@ private:
         std::chrono::milliseconds elapsed{0};
         std::size_t chars = 0;
         std::int64_t in = 0, out = 0;
-        double cost = 0;
+        std::optional<double> cost = 0.0;  // nullopt: unknown (a model without a price)
         std::string note;
         std::string text;  // tail of the streamed answer
     };
@@ -293,18 +288,18 @@ private:
         o << "\n  " << pad("phase", 18) << pad("status", 11) << pad("provider/model", 34) << pad("time", 8)
           << pad("tokens in/out", 16) << "cost\n";
         std::int64_t tin = 0, tout = 0;
-        double tcost = 0;
+        engine::cost_total tcost;
         for (const auto& r : rows_)
         {
             o << "  " << pad(r.id, 18) << pad(r.state, 11) << pad(r.provider.empty() ? "-" : r.provider, 34)
               << pad(r.state == "pending" || r.state == "skipped" ? "-" : fmt_duration(r.elapsed), 8)
-              << pad(std::to_string(r.in) + "/" + std::to_string(r.out), 16) << fmt_cost(r.cost) << "\n";
+              << pad(std::to_string(r.in) + "/" + std::to_string(r.out), 16) << engine::cost_text(r.cost) << "\n";
             tin += r.in;
             tout += r.out;
-            tcost += r.cost;
+            tcost.add(r.cost);
         }
         o << "  " << pad("total", 18) << pad("", 11) << pad("", 34) << pad(fmt_duration(since(started_)), 8)
-          << pad(std::to_string(tin) + "/" + std::to_string(tout), 16) << fmt_cost(tcost) << "\n";
+          << pad(std::to_string(tin) + "/" + std::to_string(tout), 16) << engine::cost_text(tcost) << "\n";
         err_ << o.str();
         failure_summary(status);
     }

@@ -1,5 +1,6 @@
 // `ep-run --list` and `ep-run --show`: what the runtime reads from the store, as tables.
 #include <ep/cli/commands.hpp>
+#include <ep/engine/routing/cost.hpp>
 #include <ep/engine/run/events.hpp>
 #include <ep/engine/run/executor.hpp>
 
@@ -49,11 +50,10 @@ std::string secs(std::chrono::milliseconds d)
     return buf;
 }
 
-std::string money(double c)
+// "$0.0123", or "≥ $0.0123 (1 unpriced)" when phases of models without a price ran.
+std::string total_cost(const ps::run_totals& t)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "$%.4f", c);
-    return buf;
+    return engine::cost_text(engine::cost_total{t.cost_usd, t.unpriced_phases});
 }
 
 // "review", "review #2" (a loop's second pass), "build[3]" (a fan-out item).
@@ -125,7 +125,7 @@ int list_command(cli_context& ctx)
     for (const auto& r : *runs)
         out << cell(r.id, 27) << cell(r.workflow, workflow_width) << cell(std::string(ps::to_string(r.status)), 12)
             << cell(r.mix, 5) << cell(engine::format_rfc3339(r.created), 26) << cell(secs(run_duration(r)), 10)
-            << cell(std::to_string(r.totals.input_tokens + r.totals.output_tokens), 10) << money(r.totals.cost_usd)
+            << cell(std::to_string(r.totals.input_tokens + r.totals.output_tokens), 10) << total_cost(r.totals)
             << "\n";
     if (more)
         ctx.err << "(the newest " << listed_runs << " runs; older ones are still stored: ep-run --show RUN_ID)\n";
@@ -159,7 +159,7 @@ int show_command(cli_context& ctx)
         << "duration  " << secs(run_duration(r))
         << (r.status == ps::run_status::running ? " (still running, or its owner died)" : "") << "\n"
         << "tokens    " << r.totals.input_tokens << " in / " << r.totals.output_tokens << " out\n"
-        << "cost      " << money(r.totals.cost_usd) << "\n";
+        << "cost      " << total_cost(r.totals) << "\n";
     if (!r.owner.empty())
         out << "owner     " << r.owner << "\n";
     if (!r.parent_run_id.empty())
@@ -176,7 +176,7 @@ int show_command(cli_context& ctx)
         out << cell(instance_name(p), 18) << cell(std::string(ps::to_string(p.status)), 11)
             << cell(p.provider.empty() ? "-" : p.provider + "/" + p.model, 36) << cell(secs(d), 8)
             << cell(std::to_string(p.input_tokens) + "/" + std::to_string(p.output_tokens), 15)
-            << cell(money(p.cost_usd), 10) << p.attempts << "\n";
+            << cell(engine::cost_text(p.cost_usd), 10) << p.attempts << "\n";
         if (!p.error.empty())
             out << "    " << p.error << "\n";
         for (const auto& a : *attempts)

@@ -112,8 +112,9 @@ private:
         }
         auto& phase = phase_span(ev, key);
         phase.set("ep.provider", ev.field("provider")).set("ep.model", ev.field("model"))
-            .set("gen_ai.usage.input_tokens", in).set("gen_ai.usage.output_tokens", out)
-            .set("ep.cost_usd", ev.fields.value("cost_usd", 0.0));
+            .set("gen_ai.usage.input_tokens", in).set("gen_ai.usage.output_tokens", out);
+        if (const auto cost = ev.cost_usd())  // absent when unknown (a model without a price)
+            phase.set("ep.cost_usd", *cost);
         phase.status = span_status::ok;
         end_phase(key);
     }

@@ -46,8 +46,16 @@ function fmtDuration(ms) {
   return s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+// null is an unknown cost (a model without a price), never $0.
 function fmtCost(usd) {
+  if (usd === null) return 'unknown';
   return typeof usd === 'number' ? `$${usd.toFixed(usd < 0.01 ? 6 : 4)}` : '';
+}
+
+// A run's total: "≥ $X (N unpriced)" when some phases have no price.
+function fmtTotalCost(r) {
+  if (r.unpriced_phases > 0) return `≥ ${fmtCost(r.cost_usd_known)} (${r.unpriced_phases} unpriced)`;
+  return fmtCost(r.cost_usd);
 }
 
 function fmtTokens(usage) {
@@ -99,7 +107,7 @@ function runRow(r) {
   const link = el('a', r.run_id);
   link.href = `#/runs/${encodeURIComponent(r.run_id)}`;
   const tr = row([link, r.workflow, statusBadge(r.status), fmtTime(r.created), fmtDuration(r.duration_ms),
-    fmtTokens(r.usage), fmtCost(r.cost_usd), r.mix]);
+    fmtTokens(r.usage), fmtTotalCost(r), r.mix]);
   tr.dataset.runId = r.run_id;
   tr.dataset.status = r.status;
   tr.addEventListener('click', (e) => {
@@ -239,7 +247,7 @@ function renderSummary() {
   $('run-started').textContent = fmtTime(r.created);
   $('run-duration').textContent = fmtDuration(r.duration_ms);
   $('run-tokens').textContent = fmtTokens(r.usage);
-  $('run-cost').textContent = fmtCost(r.cost_usd);
+  $('run-cost').textContent = fmtTotalCost(r);
   $('run-live-tokens').textContent = String(current.liveTokens);
   $('run-error').hidden = !r.error;
   $('run-error').textContent = r.error || '';

@@ -1,6 +1,7 @@
 #include <ep/engine/routing/cost.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ep::engine {
 
@@ -19,9 +20,20 @@ std::optional<double> compute_cost(const price_table& prices, const providers::u
            1'000'000.0;
 }
 
-double compute_cost_usd(const price_table& prices, const providers::usage& u) noexcept
+std::string cost_text(std::optional<double> cost_usd)
 {
-    return compute_cost(prices, u).value_or(0.0);
+    if (!cost_usd)
+        return "unknown";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "$%.4f", *cost_usd);
+    return buf;
+}
+
+std::string cost_text(const cost_total& total)
+{
+    if (total.exact())
+        return cost_text(total.known_usd);
+    return "≥ " + cost_text(total.known_usd) + " (" + std::to_string(total.unknown) + " unpriced)";
 }
 
 }  // namespace ep::engine

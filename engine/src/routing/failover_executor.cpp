@@ -209,7 +209,7 @@ void succeed(call_state& st, const candidate& c, attempt_record rec, attempt_out
     price_table prices = price_table::from(c.info);
     if (c.cached_input_price_per_mtok)  // the candidate's own figure wins over the catalogue's
         prices.cached_input_per_mtok = c.cached_input_price_per_mtok;
-    st.result.cost_usd = compute_cost_usd(prices, st.result.usage);
+    st.result.cost_usd = compute_cost(prices, st.result.usage);
     st.result.attempts.push_back(std::move(rec));
     st.succeeded = true;
 }

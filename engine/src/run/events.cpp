@@ -41,6 +41,14 @@ std::string run_event::field(const char* key) const
     return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
+std::optional<double> run_event::cost_usd() const
+{
+    const auto it = fields.find("cost_usd");
+    if (it == fields.end())
+        return 0.0;
+    return it->is_number() ? std::optional<double>(it->get<double>()) : std::nullopt;
+}
+
 namespace events {
 
 namespace {
@@ -82,7 +90,7 @@ run_event attempt_failed(const std::string& run_id, const std::string& phase, in
 
 run_event phase_completed(const std::string& run_id, const std::string& phase, const std::string& provider,
                           const std::string& model, std::int64_t input_tokens, std::int64_t output_tokens,
-                          double cost_usd, const std::string& output)
+                          std::optional<double> cost_usd, const std::string& output)
 {
     return make("phase_completed", run_id,
                 {{"phase", phase},
@@ -90,7 +98,8 @@ run_event phase_completed(const std::string& run_id, const std::string& phase, c
                  {"model", model},
                  {"usage", {{"input_tokens", std::max<std::int64_t>(0, input_tokens)},
                             {"output_tokens", std::max<std::int64_t>(0, output_tokens)}}},
-                 {"cost_usd", std::max(0.0, cost_usd)},
+                 // null: unknown (the model has no price), never a made-up $0
+                 {"cost_usd", cost_usd ? nlohmann::json(std::max(0.0, *cost_usd)) : nlohmann::json(nullptr)},
                  {"output", output}});
 }
 

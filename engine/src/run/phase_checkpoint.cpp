@@ -57,7 +57,7 @@ ps::phase_record instance_row(const run_state& rs, const instance_ref& ref, cons
     }
     rec.input_tokens = a.in_tokens;
     rec.output_tokens = a.out_tokens;
-    rec.cost_usd = a.cost;
+    rec.cost_usd = a.cost.value();
     return rec;
 }
 
@@ -115,7 +115,7 @@ asio::awaitable<std::optional<run_event>> commit_completed(run_services& sv, run
     rec.output_text = a.output;
     rec.output_json = a.output_json;
     auto ev = events::phase_completed(rs.run_id, rec.phase_id, rec.provider, rec.model, a.in_tokens, a.out_tokens,
-                                      a.cost, a.output);
+                                      a.cost.value(), a.output);
     tag(rs, ev, ref.phase, ref.item);
     log.add(ev);
     log.events.push_back(conversation_record(rs, ref, a.conversation));
@@ -148,8 +148,8 @@ void update_summary(run_state& rs, const instance_ref& ref, phase_answer& a, con
     sum.error_code = a.failure.code;
     sum.input_tokens = a.in_tokens;
     sum.output_tokens = a.out_tokens;
-    sum.cost_usd = a.cost;
-    rs.spent_cost += a.cost;
+    sum.cost_usd = a.cost.value();
+    rs.spent_cost += a.cost.known_usd;
     rs.spent_tokens += a.in_tokens + a.out_tokens;
     if (a.end == phase_end::completed)
     {

@@ -163,7 +163,8 @@ bool take_call(phase_answer& answer, phase_call_result& r)
 {
     answer.in_tokens += r.usage.input_tokens;
     answer.out_tokens += r.usage.output_tokens;
-    answer.cost += r.cost_usd;
+    if (r.ok())
+        answer.cost.add(r.cost_usd);
     for (auto& a : r.attempts)
         answer.attempts.push_back(std::move(a));
     if (r.ok())
@@ -196,7 +197,7 @@ asio::awaitable<phase_answer> call_phase(run_services& sv, run_state& rs, const 
     std::pair<double, std::int64_t> reserved{};
     cbs.before_call = [&](const candidate& c, const pv::chat_request& req) {
         release_budget(rs, reserved);  // an earlier attempt's worst case is over
-        return check_budget(rs, ph, answer.cost, c, req, reserved);
+        return check_budget(rs, ph, answer.cost.known_usd, c, req, reserved);
     };
     phase_call_result first = co_await sv.failover.call_with_failover(plan.candidates, plan.request, cbs, plan.options);
     release_budget(rs, reserved);

@@ -49,7 +49,7 @@ struct phase_answer
     std::string model;
     std::int64_t in_tokens = 0;
     std::int64_t out_tokens = 0;
-    double cost = 0;
+    cost_total cost;  // of every call; a call to a model without a price is unknown
     std::vector<attempt_record> attempts;  // every attempt of the phase, numbered 1, 2, …
     persistence::timestamp started{};
 };

@@ -167,7 +167,7 @@ asio::awaitable<phase_answer> call_with_tools(run_services& sv, run_state& rs, i
                         replay_rounds(rs, ref, plan.request)};
     st.cbs.before_call = [&](const candidate& c, const pv::chat_request& req) {
         release_budget(rs, st.reserved);
-        return check_budget(rs, ph, answer.cost, c, req, st.reserved);
+        return check_budget(rs, ph, answer.cost.known_usd, c, req, st.reserved);
     };
     if (!co_await answer_after_tools(sv, rs, ref, plan, log, answer, st))
         co_return answer;

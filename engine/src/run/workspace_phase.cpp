@@ -186,7 +186,7 @@ void apply_gate(run_state& rs, const instance_ref& ref, phase_log& log, phase_an
         return;
     gate_input in;
     in.duration = duration;
-    in.cost_usd = answer.cost;
+    in.cost_usd = answer.cost.value();
     in.output = answer.output;
     auto result = evaluate_gate(to_gate_spec(*ph.gate), in);
     emit(rs, ref, log, make_event(rs, "gate_evaluated", {{"phase", ph.id}, {"gate", result.to_json()}}));

@@ -62,8 +62,11 @@ gate_result evaluate_gate(const gate_spec& gate, const gate_input& in)
     if (gate.max_duration && in.duration > *gate.max_duration)
         r.failures.push_back("took " + seconds_text(in.duration) + ", over max_duration " +
                              seconds_text(*gate.max_duration));
-    if (gate.max_cost_usd && in.cost_usd > *gate.max_cost_usd)
-        r.failures.push_back("cost $" + fixed(in.cost_usd, 4) + ", over max_cost_usd $" + fixed(*gate.max_cost_usd, 4));
+    if (gate.max_cost_usd && !in.cost_usd)
+        r.failures.push_back("cost unknown (a model without a price), so max_cost_usd $" +
+                             fixed(*gate.max_cost_usd, 4) + " cannot be checked");
+    else if (gate.max_cost_usd && *in.cost_usd > *gate.max_cost_usd)
+        r.failures.push_back("cost $" + fixed(*in.cost_usd, 4) + ", over max_cost_usd $" + fixed(*gate.max_cost_usd, 4));
     r.passed = r.failures.empty();
     return r;
 }

@@ -43,7 +43,7 @@ json phase_json(const report_input& in, const persistence::phase_record& p,
               {"model", p.model},
               {"input_tokens", p.input_tokens},
               {"output_tokens", p.output_tokens},
-              {"cost_usd", p.cost_usd},
+              {"cost_usd", p.cost_usd ? json(*p.cost_usd) : json(nullptr)},  // null: unknown
               {"duration_ms", detail::instance_duration(p).count()},
               {"started", optional_time(p.started)},
               {"finished", optional_time(p.finished)},
@@ -67,7 +67,7 @@ nlohmann::json json_report(const report_input& in)
                    {"cancelled", 0},      {"waiting", 0},      {"running", 0},      {"input_tokens", 0},
                    {"output_tokens", 0},  {"cost_usd", 0.0},   {"duration_ms", 0}};
     std::int64_t input = 0, output = 0, duration = 0;
-    double cost = 0;
+    cost_total cost;
     for (const auto& p : in.phases)
     {
         const auto it = attempts.find(detail::key_of(p.phase_id, p.iteration, p.item));
@@ -77,12 +77,15 @@ nlohmann::json json_report(const report_input& in)
         totals[status] = totals[status].get<int>() + 1;
         input += p.input_tokens;
         output += p.output_tokens;
-        cost += p.cost_usd;
+        cost.add(p.cost_usd);
         duration += detail::instance_duration(p).count();
     }
     totals["input_tokens"] = input;
     totals["output_tokens"] = output;
-    totals["cost_usd"] = cost;
+    // With an unpriced phase the total is unknown (null), never the known part passed off as it.
+    totals["cost_usd"] = cost.exact() ? json(cost.known_usd) : json(nullptr);
+    totals["cost_usd_known"] = cost.known_usd;
+    totals["unpriced_phases"] = cost.unknown;
     totals["duration_ms"] = duration;
     const json run = {{"id", in.run.id},
                       {"workflow", in.run.workflow},

@@ -196,7 +196,7 @@ void write_case(xml_writer& w, const report_input& in, const persistence::phase_
     w.property("model", p.model);
     w.property("input_tokens", std::to_string(p.input_tokens));
     w.property("output_tokens", std::to_string(p.output_tokens));
-    w.property("cost_usd", money(p.cost_usd));
+    w.property("cost_usd", p.cost_usd ? money(*p.cost_usd) : std::string("unknown"));
     w.property("attempts", std::to_string(p.attempts));
     w.property("iteration", std::to_string(p.iteration));
     if (p.item)
@@ -239,16 +239,21 @@ std::string junit_report(const report_input& in)
     w.property("mix", in.run.mix);
     w.property("status", std::string(persistence::to_string(in.run.status)));
     std::int64_t input = 0, output = 0;
-    double cost = 0;
+    cost_total cost;
     for (const auto& p : in.phases)
     {
         input += p.input_tokens;
         output += p.output_tokens;
-        cost += p.cost_usd;
+        cost.add(p.cost_usd);
     }
     w.property("input_tokens", std::to_string(input));
     w.property("output_tokens", std::to_string(output));
-    w.property("cost_usd", money(cost));
+    w.property("cost_usd", cost.exact() ? money(cost.known_usd) : std::string("unknown"));
+    if (!cost.exact())
+    {
+        w.property("cost_usd_known", money(cost.known_usd));
+        w.property("unpriced_phases", std::to_string(cost.unknown));
+    }
     if (!in.run.parent_run_id.empty())
         w.property("parent_run_id", in.run.parent_run_id);
     w.end();

@@ -1,6 +1,7 @@
 #pragma once
 // What the JUnit and JSON reports share: instance keys, durations, attempt lookup, timestamps.
 
+#include <ep/engine/routing/cost.hpp>
 #include <ep/engine/workspace/report.hpp>
 
 #include <chrono>

@@ -29,7 +29,10 @@ phase_record read_phase(const pqxx::row& row)
     p.model = postgres::text_of(row[8]);
     p.input_tokens = row[9].as<std::int64_t>(0);
     p.output_tokens = row[10].as<std::int64_t>(0);
-    p.cost_usd = row[11].as<double>(0.0);
+    if (row[11].is_null())
+        p.cost_usd = std::nullopt;
+    else
+        p.cost_usd = row[11].as<double>();
     p.started = postgres::opt_time(row[12]);
     p.finished = postgres::opt_time(row[13]);
     p.error = postgres::text_of(row[14]);

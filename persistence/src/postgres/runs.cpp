@@ -36,6 +36,7 @@ run_record read_run(const pqxx::row& row)
     r.options = detail::parse_json(postgres::text_of(row[18]));
     r.parent_run_id = postgres::text_of(row[19]);
     r.parent_phase = postgres::text_of(row[20]);
+    r.totals.unpriced_phases = row[21].as<int>(0);
     return r;
 }
 

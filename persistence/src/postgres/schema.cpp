@@ -96,9 +96,16 @@ ALTER TABLE runs ADD COLUMN fence bigint NOT NULL DEFAULT 0;
 CREATE INDEX runs_runnable ON runs (created_ms, created_seq) WHERE status IN ('pending', 'running');
 )sql";
 
-constexpr std::array<migration, 2> all_migrations{{
+// Version 3: a phase's cost may be unknown (NULL): a model without a price in the catalogue.
+// Before, such a cost was stored as 0, indistinguishable from a free call.
+constexpr const char* v3_sql = R"sql(
+ALTER TABLE phases ALTER COLUMN cost_usd DROP NOT NULL;
+)sql";
+
+constexpr std::array<migration, 3> all_migrations{{
     {1, v1_sql},
     {2, v2_sql},
+    {3, v3_sql},
 }};
 
 }  // namespace

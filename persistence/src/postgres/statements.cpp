@@ -15,13 +15,15 @@ namespace {
 #define EP_PG_RUN_COLUMNS                                                                           \
     "r.id, r.workflow, r.definition, r.definition_hash, r.inputs, r.mix, r.status, r.error, "     \
     "r.owner, r.heartbeat_ms, r.created_ms, r.updated_ms, r.finished_ms, t.input_tokens, "        \
-    "t.output_tokens, t.cost_usd, t.completed, t.failed, r.options, r.parent_run_id, r.parent_phase"
+    "t.output_tokens, t.cost_usd, t.completed, t.failed, r.options, r.parent_run_id, r.parent_phase, "  \
+    "t.unpriced"
 #define EP_PG_TOTALS                                                                                \
     " CROSS JOIN LATERAL (SELECT COALESCE(SUM(p.input_tokens), 0)::bigint AS input_tokens,"        \
     " COALESCE(SUM(p.output_tokens), 0)::bigint AS output_tokens,"                                  \
     " COALESCE(SUM(p.cost_usd), 0)::float8 AS cost_usd,"                                            \
     " COUNT(*) FILTER (WHERE p.status = 'completed') AS completed,"                                 \
-    " COUNT(*) FILTER (WHERE p.status = 'failed') AS failed FROM phases p WHERE p.run_id = r.id) t"
+    " COUNT(*) FILTER (WHERE p.status = 'failed') AS failed,"                                       \
+    " COUNT(*) FILTER (WHERE p.cost_usd IS NULL) AS unpriced FROM phases p WHERE p.run_id = r.id) t"
 #define EP_PG_PHASE_COLUMNS                                                                         \
     "run_id, phase_id, iteration, item, status, output_text, output_json, provider, model, "      \
     "input_tokens, output_tokens, cost_usd, started_ms, finished_ms, error, attempts"

@@ -29,7 +29,10 @@ phase_record read_phase(const sqlite::statement& st)
     p.model = st.text(8);
     p.input_tokens = st.int64(9);
     p.output_tokens = st.int64(10);
-    p.cost_usd = st.real(11);
+    if (st.is_null(11))
+        p.cost_usd = std::nullopt;
+    else
+        p.cost_usd = st.real(11);
     p.started = st.opt_time(12);
     p.finished = st.opt_time(13);
     p.error = st.text(14);

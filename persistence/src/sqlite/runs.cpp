@@ -18,7 +18,8 @@ namespace {
     "r.owner, r.heartbeat_ms, r.created_ms, r.updated_ms, r.finished_ms, "                                   \
     "COALESCE(SUM(p.input_tokens), 0), COALESCE(SUM(p.output_tokens), 0), "                                  \
     "COALESCE(SUM(p.cost_usd), 0), COALESCE(SUM(p.status = 'completed'), 0), "                               \
-    "COALESCE(SUM(p.status = 'failed'), 0), r.options, r.parent_run_id, r.parent_phase"
+    "COALESCE(SUM(p.status = 'failed'), 0), r.options, r.parent_run_id, r.parent_phase, "                    \
+    "COALESCE(SUM(p.run_id IS NOT NULL AND p.cost_usd IS NULL), 0)"
 
 constexpr const char* get_run_sql =
     "SELECT " EP_RUN_COLUMNS " FROM runs r LEFT JOIN phases p ON p.run_id = r.id"
@@ -64,6 +65,7 @@ run_record read_run(const sqlite::statement& st)
     r.options = parse_json(st.text(18));
     r.parent_run_id = st.text(19);
     r.parent_phase = st.text(20);
+    r.totals.unpriced_phases = static_cast<int>(st.int64(21));
     return r;
 }
 

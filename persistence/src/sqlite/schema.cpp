@@ -201,10 +201,41 @@ DROP TABLE attempts;
 ALTER TABLE attempts_v3 RENAME TO attempts;
 )sql";
 
-constexpr std::array<migration, 3> all_migrations{{
+// v4: a phase's cost may be unknown (NULL): a model without a price in the catalogue. Before,
+// such a cost was stored as 0, indistinguishable from a free call. SQLite cannot drop a NOT NULL
+// in place, so phases is rebuilt; its rows keep their (then known or assumed) costs.
+constexpr const char* v4_sql = R"sql(
+CREATE TABLE phases_v4 (
+    run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    phase_id      TEXT NOT NULL,
+    iteration     INTEGER NOT NULL DEFAULT 1 CHECK (iteration >= 1),
+    item          INTEGER NOT NULL DEFAULT -1 CHECK (item >= -1),
+    status        TEXT NOT NULL
+                  CHECK (status IN ('running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled')),
+    output_text   TEXT NOT NULL DEFAULT '',
+    output_json   TEXT,
+    provider      TEXT NOT NULL DEFAULT '',
+    model         TEXT NOT NULL DEFAULT '',
+    input_tokens  INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd      REAL DEFAULT 0,
+    started_ms    INTEGER,
+    finished_ms   INTEGER,
+    error         TEXT NOT NULL DEFAULT '',
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, phase_id, iteration, item)
+) WITHOUT ROWID;
+INSERT INTO phases_v4 SELECT run_id, phase_id, iteration, item, status, output_text, output_json, provider, model,
+    input_tokens, output_tokens, cost_usd, started_ms, finished_ms, error, attempts FROM phases;
+DROP TABLE phases;
+ALTER TABLE phases_v4 RENAME TO phases;
+)sql";
+
+constexpr std::array<migration, 4> all_migrations{{
     {1, v1_sql},
     {2, v2_sql},
     {3, v3_sql},
+    {4, v4_sql},
 }};
 
 }  // namespace

@@ -33,6 +33,24 @@ TEST(event_sinks, console_prints_plain_lines_and_a_final_table_with_the_resume_c
     EXPECT_EQ(s.find("\x1b["), std::string::npos) << "no escape codes when not a terminal";
 }
 
+// A model without a price: its phase's cost is "unknown" and the total a lower bound, never $0.
+TEST(event_sinks, console_shows_an_unknown_cost_as_unknown_and_the_total_as_a_lower_bound)
+{
+    std::ostringstream err;
+    console_options o;
+    o.phases = {"a", "b"};
+    auto sink = make_console_sink(err, o);
+    sink->on_event(events::run_started("r1", "wf", "A"));
+    sink->on_event(events::phase_completed("r1", "a", "openai", "gpt", 12, 34, 0.5, "x"));
+    sink->on_event(events::phase_completed("r1", "b", "ollama", "llama3.1", 5, 6, std::nullopt, "y"));
+    sink->on_event(events::run_completed("r1", "succeeded"));
+    const auto s = err.str();
+    EXPECT_NE(s.find("[b] completed"), std::string::npos) << s;
+    EXPECT_NE(s.find("5+6 tokens, cost unknown)"), std::string::npos) << s;
+    EXPECT_NE(s.find("≥ $0.5000 (1 unpriced)"), std::string::npos) << s;
+    EXPECT_EQ(s.find("$0.0000"), std::string::npos) << "an unknown cost is never shown as $0: " << s;
+}
+
 TEST(event_sinks, quiet_console_prints_only_failures_and_the_summary)
 {
     std::ostringstream err;

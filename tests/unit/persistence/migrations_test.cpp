@@ -147,7 +147,7 @@ TEST_F(migrations, a_version_2_store_stays_readable_and_resumable_after_migratin
 
     auto s = open_store();
     ASSERT_TRUE(s);
-    EXPECT_EQ(user_version(db_path_), 3);
+    EXPECT_EQ(user_version(db_path_), sqlite_store::schema_version());
     EXPECT_EQ(pragma_text(db_path_, "SELECT count(*) FROM sqlite_schema WHERE name IN ('phases', 'attempts')"
                                     " AND sql LIKE '%WITHOUT ROWID%' AND sql LIKE '%iteration, item%'"),
               "2");
@@ -187,6 +187,51 @@ TEST_F(migrations, a_version_2_store_stays_readable_and_resumable_after_migratin
     ASSERT_TRUE(seq) << seq.error().to_string();
     EXPECT_EQ(*seq, 3);
     ASSERT_TRUE(s->set_run_status("r-b", run_status::waiting));  // the new status is accepted
+    EXPECT_TRUE(s->integrity_check());
+}
+
+// Version 4 lets a phase's cost be unknown (NULL). A version 3 store keeps its costs and
+// accepts unknown ones once migrated.
+TEST_F(migrations, a_version_3_store_keeps_its_costs_and_accepts_unknown_ones)
+{
+    fs::create_directories(db_path_.parent_path());
+    raw_exec(std::string(sqlite::migrations()[0].sql) + sqlite::migrations()[1].sql + sqlite::migrations()[2].sql +
+             R"sql(
+        PRAGMA user_version = 3;
+        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms,
+                          finished_ms)
+            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2, 2);
+        INSERT INTO phases (run_id, phase_id, iteration, item, status, output_text, provider, model, input_tokens,
+                            output_tokens, cost_usd, started_ms, finished_ms, attempts)
+            VALUES ('r1', 'design', 1, -1, 'completed', 'the design', 'openai', 'gpt-4o', 10, 20, 0.5, 10, 20, 1),
+                   ('r1', 'build', 2, 3, 'completed', 'code', 'openai', 'gpt-4o', 1, 2, 0.25, 30, 40, 1);
+    )sql");
+    ASSERT_NE(pragma_text(db_path_, "SELECT \"notnull\" FROM pragma_table_info('phases') WHERE name = 'cost_usd'"), "0");
+    auto s = open_store();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(user_version(db_path_), sqlite_store::schema_version());
+    EXPECT_EQ(pragma_text(db_path_, "SELECT \"notnull\" FROM pragma_table_info('phases') WHERE name = 'cost_usd'"),
+              "0");
+    EXPECT_EQ(pragma_text(db_path_, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE name = 'phases'"),
+              "1");
+    auto phases = s->get_phases("r1");
+    ASSERT_TRUE(phases) << phases.error().to_string();
+    ASSERT_EQ(phases->size(), 2u);
+    EXPECT_EQ((*phases)[0].cost_usd, 0.5);
+    EXPECT_EQ((*phases)[1].iteration, 2);
+    EXPECT_EQ((*phases)[1].item, 3);
+    EXPECT_EQ((*phases)[1].cost_usd, 0.25);
+
+    auto unpriced = make_phase("r1", "review");
+    unpriced.cost_usd = std::nullopt;
+    ASSERT_TRUE(s->commit_phase(unpriced, {}));
+    auto got = s->get_phase("r1", "review");
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(got->cost_usd.has_value());
+    auto run = s->get_run("r1");
+    ASSERT_TRUE(run);
+    EXPECT_DOUBLE_EQ(run->totals.cost_usd, 0.75);
+    EXPECT_EQ(run->totals.unpriced_phases, 1);
     EXPECT_TRUE(s->integrity_check());
 }
 

@@ -111,7 +111,10 @@ json run_summary_json(const persistence::run_record& r, bool live_here)
             {"finished", nullable(iso_time(r.finished))},
             {"duration_ms", r.totals.duration.count()},
             {"usage", {{"input_tokens", r.totals.input_tokens}, {"output_tokens", r.totals.output_tokens}}},
-            {"cost_usd", r.totals.cost_usd},
+            // null when a phase's cost is unknown; cost_usd_known is then a lower bound.
+            {"cost_usd", r.totals.unpriced_phases == 0 ? json(r.totals.cost_usd) : json(nullptr)},
+            {"cost_usd_known", r.totals.cost_usd},
+            {"unpriced_phases", r.totals.unpriced_phases},
             {"phases_completed", r.totals.phases_completed},
             {"phases_failed", r.totals.phases_failed},
             {"owner", r.owner.empty() ? json(nullptr) : json(r.owner)},
@@ -131,7 +134,7 @@ json phase_json(const persistence::phase_record& p)
               {"provider", p.provider},
               {"model", p.model},
               {"usage", {{"input_tokens", p.input_tokens}, {"output_tokens", p.output_tokens}}},
-              {"cost_usd", p.cost_usd},
+              {"cost_usd", p.cost_usd ? json(*p.cost_usd) : json(nullptr)},  // null: unknown
               {"attempts", p.attempts},
               {"started", nullable(iso_time(p.started))},
               {"finished", nullable(iso_time(p.finished))},

@@ -129,7 +129,7 @@ void server_metrics::on_event(const engine::run_event& ev)
         {
             const auto usage = ev.fields.value("usage", nlohmann::json::object());
             count_usage(ev.field("provider"), ev.field("model"), usage.value("input_tokens", std::int64_t{0}),
-                        usage.value("output_tokens", std::int64_t{0}), ev.fields.value("cost_usd", 0.0));
+                        usage.value("output_tokens", std::int64_t{0}), ev.cost_usd());
         }
     }
 }

@@ -68,7 +68,8 @@ struct run_totals
 {
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
-    double cost_usd = 0.0;
+    double cost_usd = 0.0;                  // the known costs; a lower bound when unpriced_phases > 0
+    int unpriced_phases = 0;                // instances whose cost is unknown (NULL)
     std::chrono::milliseconds duration{0};  // finished (or last update) minus created
     int phases_completed = 0;               // completed instances
     int phases_failed = 0;                  // failed instances
@@ -127,7 +128,7 @@ struct phase_record
     std::string model;
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
-    double cost_usd = 0.0;
+    std::optional<double> cost_usd = 0.0;  // nullopt (NULL): unknown, the model has no price
     std::optional<timestamp> started;
     std::optional<timestamp> finished;
     std::string error;  // our diagnostics (redacted by the caller); empty on success

@@ -2,6 +2,7 @@
 // `message_stop`.
 #include "protocols/anthropic/anthropic.hpp"
 #include "protocols/anthropic/events.hpp"
+#include "protocols/common/fast_text.hpp"
 #include "protocols/common/sse_decoder_base.hpp"
 
 namespace ep::providers::sansio {
@@ -11,6 +12,7 @@ namespace {
 class anthropic_decoder final : public sse_decoder_base
 {
 public:
+    explicit anthropic_decoder(bool fast_path) : fast_path_(fast_path) {}
     bool content_started() const noexcept override { return mapper_.content_started(); }
 
 protected:
@@ -20,6 +22,15 @@ protected:
             return {};
         if (ev.event == "ping")
             return {};  // skip the parse: pings can be frequent
+        if (fast_path_ && ev.event == "content_block_delta")
+        {
+            fast_text text;  // the plain text delta without a DOM (fast_text.hpp)
+            if (scan_anthropic_text_delta(ev.data, text))
+            {
+                mapper_.text_delta(text.decoded(), *out_);
+                return {};
+            }
+        }
         auto j = parse_json(ev.data);
         if (j.is_discarded() || !j.is_object())
             return malformed("anthropic: an SSE data event is not a JSON object", ev.data);
@@ -34,11 +45,17 @@ protected:
     }
 
 private:
+    bool fast_path_;
     anthropic_event_mapper mapper_;
 };
 
 }  // namespace
 
-std::unique_ptr<stream_decoder> make_anthropic_decoder() { return std::make_unique<anthropic_decoder>(); }
+std::unique_ptr<stream_decoder> make_anthropic_decoder() { return std::make_unique<anthropic_decoder>(true); }
+
+std::unique_ptr<stream_decoder> make_anthropic_decoder_full_parse()
+{
+    return std::make_unique<anthropic_decoder>(false);
+}
 
 }  // namespace ep::providers::sansio

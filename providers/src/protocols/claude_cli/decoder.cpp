@@ -5,6 +5,7 @@
 #include "protocols/anthropic/events.hpp"
 #include "protocols/claude_cli/claude_cli.hpp"
 #include "protocols/common/error_classify.hpp"
+#include "protocols/common/fast_text.hpp"
 
 #include <cstring>
 
@@ -18,6 +19,8 @@ constexpr std::size_t max_line_bytes = 64u << 20;
 class claude_stream_json_decoder final : public stream_decoder
 {
 public:
+    explicit claude_stream_json_decoder(bool fast_path) : fast_path_(fast_path) {}
+
     boost::system::error_code feed(std::string_view bytes, std::vector<stream_event>& out,
                                    diagnostics& diag) override
     {
@@ -104,6 +107,20 @@ private:
         auto first = line.find_first_not_of(" \t");
         if (first == std::string_view::npos || line[first] != '{')
             return {};  // blank lines and non-JSON noise are not events
+        if (fast_path_)
+        {
+            fast_text text;  // the plain text delta line without a DOM (fast_text.hpp)
+            if (scan_claude_text_delta_line(line, text))
+            {
+                partial_seen_ = true;
+                if (!text.empty())
+                {
+                    mapper_.text_delta(text.decoded(), out);
+                    text_emitted_ = true;
+                }
+                return {};
+            }
+        }
         auto j = parse_json(line);
         if (j.is_discarded() || !j.is_object())
         {
@@ -186,6 +203,7 @@ private:
         return {};
     }
 
+    bool fast_path_;
     anthropic_event_mapper mapper_{true};
     std::string pending_;
     std::string assistant_error_;
@@ -200,7 +218,12 @@ private:
 
 std::unique_ptr<stream_decoder> make_claude_stream_json_decoder()
 {
-    return std::make_unique<claude_stream_json_decoder>();
+    return std::make_unique<claude_stream_json_decoder>(true);
+}
+
+std::unique_ptr<stream_decoder> make_claude_stream_json_decoder_full_parse()
+{
+    return std::make_unique<claude_stream_json_decoder>(false);
 }
 
 }  // namespace ep::providers::sansio

@@ -1,5 +1,6 @@
 // streamGenerateContent?alt=sse: data-only SSE of GenerateContentResponse chunks; terminal =
 // the chunk carrying finishReason (the server then closes the body).
+#include "protocols/common/fast_text.hpp"
 #include "protocols/common/sse_decoder_base.hpp"
 #include "protocols/common/tool_call_accumulator.hpp"
 #include "protocols/gemini/gemini.hpp"
@@ -16,7 +17,7 @@ namespace {
 class gemini_decoder final : public sse_decoder_base
 {
 public:
-    explicit gemini_decoder(std::string id_prefix) : id_prefix_(std::move(id_prefix)) {}
+    gemini_decoder(std::string id_prefix, bool fast_path) : id_prefix_(std::move(id_prefix)), fast_path_(fast_path) {}
     bool content_started() const noexcept override { return started_; }
 
 protected:
@@ -31,8 +32,10 @@ private:
     void read_usage(const json& u);
     void read_part(const json& part);
     void finalize(finish_reason reason, std::string raw);
+    bool try_fast_chunk(const sse_event& ev);
 
     std::string id_prefix_;
+    bool fast_path_;
     tool_call_accumulator tools_;
     usage totals_;
     bool sniffed_ = false;
@@ -72,9 +75,34 @@ void gemini_decoder::finalize(finish_reason reason, std::string raw)
     done_ = true;
 }
 
+// A chunk of plain text parts, decoded without building a DOM (fast_text.hpp). False when
+// it needs the full parse; nothing has been done then.
+bool gemini_decoder::try_fast_chunk(const sse_event& ev)
+{
+    gemini_fast_chunk chunk;
+    if (!fast_path_ || !scan_gemini_fast_chunk(ev.data, chunk))
+        return false;
+    if (chunk.usage_seen)  // as read_usage: the counts it lacks are 0
+    {
+        totals_.input_tokens = chunk.prompt_tokens;
+        totals_.reasoning_tokens = chunk.thoughts_tokens;
+        totals_.output_tokens = chunk.candidates_tokens + chunk.thoughts_tokens;
+        totals_.cached_input_tokens = chunk.cached_tokens;
+    }
+    for (int i = 0; i < chunk.part_count; ++i)
+    {
+        started_ = true;
+        if (!chunk.parts[i].empty())
+            out_->emplace_back(text_delta_event{chunk.parts[i].decoded()});
+    }
+    return true;
+}
+
 boost::system::error_code gemini_decoder::on_event(const sse_event& ev)
 {
     if (done_)
+        return {};
+    if (try_fast_chunk(ev))
         return {};
     auto j = parse_json(ev.data);
     if (j.is_discarded() || !j.is_object())
@@ -164,11 +192,16 @@ std::string random_prefix()
 
 }  // namespace
 
-std::unique_ptr<stream_decoder> make_gemini_decoder() { return std::make_unique<gemini_decoder>(random_prefix()); }
+std::unique_ptr<stream_decoder> make_gemini_decoder() { return std::make_unique<gemini_decoder>(random_prefix(), true); }
 
 std::unique_ptr<stream_decoder> make_gemini_decoder_with_id_prefix(std::string call_id_prefix)
 {
-    return std::make_unique<gemini_decoder>(std::move(call_id_prefix));
+    return std::make_unique<gemini_decoder>(std::move(call_id_prefix), true);
+}
+
+std::unique_ptr<stream_decoder> make_gemini_decoder_full_parse(std::string call_id_prefix)
+{
+    return std::make_unique<gemini_decoder>(std::move(call_id_prefix), false);
 }
 
 }  // namespace ep::providers::sansio

@@ -1,5 +1,6 @@
 // Responses API stream: named SSE events whose data carries the same `type`; each event
 // belongs to an output item (message, function_call, reasoning) by `output_index`.
+#include "protocols/common/fast_text.hpp"
 #include "protocols/common/sse_decoder_base.hpp"
 #include "protocols/common/tool_call_accumulator.hpp"
 #include "protocols/openai_responses/openai_responses.hpp"
@@ -11,6 +12,7 @@ namespace {
 class responses_decoder final : public sse_decoder_base
 {
 public:
+    explicit responses_decoder(bool fast_path) : fast_path_(fast_path) {}
     bool content_started() const noexcept override { return started_; }
 
 protected:
@@ -27,6 +29,7 @@ private:
     void finalize(const json& response, finish_reason reason, std::string raw);
     boost::system::error_code failure(const json& error, const char* what);
 
+    bool fast_path_;
     tool_call_accumulator tools_;
     bool refused_ = false;
     bool started_ = false;
@@ -42,6 +45,16 @@ boost::system::error_code responses_decoder::on_event(const sse_event& ev)
 {
     if (done_ || ev.data == "[DONE]")
         return {};  // a proxy may add [DONE]; before a terminal event on_end says truncated
+    if (fast_path_ && ev.event == "response.output_text.delta")
+    {
+        fast_text text;  // the plain text delta without a DOM (fast_text.hpp)
+        if (scan_responses_text_delta(ev.data, text))
+        {
+            if (!text.empty())
+                out_->emplace_back(text_delta_event{text.decoded()});
+            return {};
+        }
+    }
     auto j = parse_json(ev.data);
     if (j.is_discarded() || !j.is_object())
         return malformed("openai_responses: an SSE data event is not a JSON object", ev.data);
@@ -189,6 +202,11 @@ boost::system::error_code responses_decoder::failure(const json& error, const ch
 
 }  // namespace
 
-std::unique_ptr<stream_decoder> make_responses_decoder() { return std::make_unique<responses_decoder>(); }
+std::unique_ptr<stream_decoder> make_responses_decoder() { return std::make_unique<responses_decoder>(true); }
+
+std::unique_ptr<stream_decoder> make_responses_decoder_full_parse()
+{
+    return std::make_unique<responses_decoder>(false);
+}
 
 }  // namespace ep::providers::sansio

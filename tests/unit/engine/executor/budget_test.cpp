@@ -27,6 +27,15 @@ struct budget_test : executor_fixture
     {
         return add_provider("p1", [](const pv::chat_request& r) { return fake_reply{r.metadata.at("phase")}; });
     }
+    /// p1's model as a model outside the catalogue: no price.
+    fake_provider& unpriced_echo()
+    {
+        auto& p = echo();
+        auto& m = pol_.providers["p1"].models.at(0);
+        m.input_price_per_mtok.reset();
+        m.output_price_per_mtok.reset();
+        return p;
+    }
 };
 
 TEST_F(budget_test, a_call_whose_worst_case_passes_the_run_budget_is_not_made)
@@ -134,6 +143,64 @@ TEST_F(budget_test, a_token_budget_refuses_a_call_that_could_pass_it)
     EXPECT_EQ(out->status, run_status::failed);
     EXPECT_EQ(p1.requests.size(), 0u);
     EXPECT_NE(out->error.find("the run has used 0 of its 1000 tokens"), std::string::npos) << out->error;
+}
+
+// A cost limit cannot be kept with a model whose cost is unknown: the call is refused (fails
+// closed), with what to do about it.
+TEST_F(budget_test, a_cost_limit_refuses_a_model_without_a_price)
+{
+    auto& p1 = unpriced_echo();
+    load(budget_yaml("budget: {max_cost_usd: 100}"));
+    auto out = run_workflow();
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::failed);
+    EXPECT_EQ(p1.requests.size(), 0u) << "the call is refused before it is sent";
+    auto a = db().get_phase(out->run_id, "a").value();
+    EXPECT_EQ(a.error.rfind("budget_exceeded: p1/m1 has no price in the catalogue, so the run's $100.0000 budget "
+                            "cannot be kept",
+                            0),
+              0u)
+        << a.error;
+    EXPECT_NE(a.error.find("price: {input: 0, output: 0}"), std::string::npos) << a.error;
+}
+
+TEST_F(budget_test, a_phase_cost_limit_refuses_a_model_without_a_price_too)
+{
+    auto& p1 = unpriced_echo();
+    load(budget_yaml("", "", 100) + "  d: {persona: writer, needs: [c], prompt: \"d\", budget: {max_cost_usd: 1}}\n");
+    auto out = run_workflow();
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::failed);
+    EXPECT_EQ(p1.calls_for("c"), 1);
+    EXPECT_EQ(p1.calls_for("d"), 0);
+    auto d = db().get_phase(out->run_id, "d").value();
+    EXPECT_NE(d.error.find("so the $1.0000 budget of phase 'd' cannot be kept"), std::string::npos) << d.error;
+}
+
+// Without a cost limit the calls are made and their cost is unknown everywhere: the phase
+// summaries, the phase_completed events (null), the store (NULL) and the run's totals.
+TEST_F(budget_test, without_a_cost_limit_a_model_without_a_price_runs_and_its_cost_is_unknown)
+{
+    auto& p1 = unpriced_echo();
+    load(budget_yaml("budget: {max_tokens: 100000}"));  // a token limit needs no price
+    auto out = run_workflow();
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->status, run_status::completed) << out->error;
+    EXPECT_EQ(p1.requests.size(), 3u);
+    for (const auto& p : out->phases)
+        EXPECT_FALSE(p.cost_usd.has_value()) << p.id;
+    const auto completed = sink.of_type("phase_completed");
+    ASSERT_EQ(completed.size(), 3u);
+    for (const auto* ev : completed)
+    {
+        EXPECT_TRUE(ev->fields.at("cost_usd").is_null()) << ev->to_json().dump();
+        EXPECT_FALSE(ev->cost_usd().has_value());
+    }
+    for (const auto& p : db().get_phases(out->run_id).value())
+        EXPECT_FALSE(p.cost_usd.has_value()) << p.phase_id;
+    auto run = db().get_run(out->run_id).value();
+    EXPECT_EQ(run.totals.unpriced_phases, 3);
+    EXPECT_EQ(run.totals.cost_usd, 0.0);
 }
 
 }  // namespace

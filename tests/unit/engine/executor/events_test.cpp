@@ -85,6 +85,23 @@ phases:
     EXPECT_FALSE(schema.valid({{"type", "phase_completed"}, {"ts", "x"}, {"run_id", "r"}}));
 }
 
+// An unknown cost (a model without a price) is null in phase_completed, and still valid.
+TEST(events, an_unknown_cost_is_null_not_zero)
+{
+    const auto unknown = events::phase_completed("r", "a", "ollama", "llama3.1", 1, 2, std::nullopt, "x");
+    EXPECT_TRUE(unknown.to_json().at("cost_usd").is_null()) << unknown.to_json().dump();
+    EXPECT_FALSE(unknown.cost_usd().has_value());
+    const auto known = events::phase_completed("r", "a", "openai", "gpt", 1, 2, 0.25, "x");
+    EXPECT_EQ(known.to_json().at("cost_usd"), 0.25);
+    EXPECT_EQ(known.cost_usd(), 0.25);
+    events_schema schema;
+    EXPECT_TRUE(schema.valid(unknown.to_json())) << unknown.to_json().dump();
+    EXPECT_TRUE(schema.valid(known.to_json()));
+    auto negative = known.to_json();
+    negative["cost_usd"] = -1;
+    EXPECT_FALSE(schema.valid(negative));
+}
+
 TEST_F(executor_fixture, loop_fan_out_and_gate_events_match_the_events_schema)
 {
     int reviews = 0;

@@ -61,7 +61,8 @@ TEST_F(executor_fixture, runs_a_chain_in_order_and_passes_outputs)
         EXPECT_EQ(p.model, "m1");
         EXPECT_EQ(p.input_tokens, 10);
         EXPECT_EQ(p.output_tokens, 20);
-        EXPECT_NEAR(p.cost_usd, (10 * 1.0 + 20 * 2.0) / 1e6, 1e-12);
+        ASSERT_TRUE(p.cost_usd);
+        EXPECT_NEAR(*p.cost_usd, (10 * 1.0 + 20 * 2.0) / 1e6, 1e-12);
         EXPECT_EQ(p.attempts, 1);
     }
     auto run = db().get_run(out->run_id);

@@ -50,8 +50,23 @@ TEST(cost, an_unknown_price_is_an_unknown_cost_not_zero)
     pv::model_info half;
     half.input_price_per_mtok = 1.0;
     EXPECT_FALSE(compute_cost(price_table::from(half), tokens(1000, 1000)).has_value());
-    // The compatibility wrapper counts it as 0.
-    EXPECT_EQ(compute_cost_usd(price_table::from(unlisted), tokens(1000, 1000)), 0.0);
+}
+
+TEST(cost, a_total_with_an_unknown_part_is_a_lower_bound_not_a_figure)
+{
+    cost_total t;
+    t.add(0.5);
+    t.add(0.25);
+    EXPECT_TRUE(t.exact());
+    EXPECT_EQ(t.value(), 0.75);
+    EXPECT_EQ(cost_text(t), "$0.7500");
+    t.add(std::nullopt);
+    EXPECT_FALSE(t.exact());
+    EXPECT_FALSE(t.value().has_value());
+    EXPECT_EQ(t.known_usd, 0.75);
+    EXPECT_EQ(cost_text(t), "≥ $0.7500 (1 unpriced)");
+    EXPECT_EQ(cost_text(std::optional<double>{}), "unknown");
+    EXPECT_EQ(cost_text(std::optional<double>{0.0}), "$0.0000");
 }
 
 TEST(cost, a_cost_the_provider_reports_wins_even_without_a_price)

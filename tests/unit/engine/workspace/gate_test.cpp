@@ -164,6 +164,19 @@ TEST(gate, duration_and_cost_limits)
     EXPECT_TRUE(evaluate_gate(gate_spec{}, in).passed) << "an empty gate passes";
 }
 
+TEST(gate, an_unknown_cost_fails_a_cost_limit)
+{
+    gate_spec g;
+    g.max_cost_usd = 0.5;
+    gate_input in;
+    in.cost_usd = std::nullopt;  // a model without a price
+    auto r = evaluate_gate(g, in);
+    EXPECT_FALSE(r.passed);
+    ASSERT_EQ(r.failures.size(), 1u);
+    EXPECT_EQ(r.failures[0], "cost unknown (a model without a price), so max_cost_usd $0.5000 cannot be checked");
+    EXPECT_TRUE(evaluate_gate(gate_spec{}, in).passed) << "without a cost limit an unknown cost is no failure";
+}
+
 TEST(gate_spec_parsing, reads_the_keys_and_refuses_bad_values)
 {
     std::string error;

@@ -180,6 +180,28 @@ TEST(junit_report, each_case_carries_time_provider_model_tokens_cost_and_outcome
               "0.075000");
 }
 
+// A model without a price: its instance's cost is "unknown", and so is the run's total (with
+// the known part and the number of unpriced instances beside it), never a made-up $0.
+report_input run_with_an_unpriced_phase()
+{
+    auto in = sample_run();
+    in.phases[0].cost_usd = std::nullopt;
+    return in;
+}
+
+TEST(junit_report, an_unknown_cost_is_unknown_not_zero)
+{
+    auto doc = parse(junit_report(run_with_an_unpriced_phase()));
+    ASSERT_TRUE(doc);
+    EXPECT_EQ(xpath_string(doc.get(), "//testcase[@name='implement']/properties/property[@name='cost_usd']/@value"),
+              "unknown");
+    const std::string suite = "/testsuites/testsuite/properties/property";
+    EXPECT_EQ(xpath_string(doc.get(), suite + "[@name='cost_usd']/@value"), "unknown");
+    EXPECT_EQ(xpath_string(doc.get(), suite + "[@name='cost_usd_known']/@value"), "0.062500");
+    EXPECT_EQ(xpath_string(doc.get(), suite + "[@name='unpriced_phases']/@value"), "1");
+    EXPECT_EQ(xsd_errors(doc.get()), "");
+}
+
 TEST(junit_report, an_empty_run_is_still_a_valid_document)
 {
     report_input in;
@@ -192,9 +214,9 @@ TEST(junit_report, an_empty_run_is_still_a_valid_document)
     EXPECT_EQ(xpath_string(doc.get(), "/testsuites/@tests"), "0");
 }
 
-TEST(json_report, matches_its_schema_and_totals_add_up)
+/// What schemas/report.schema.json says is wrong with `report` ("" when it is valid).
+std::string report_schema_errors(const json& report)
 {
-    const json report = json_report(sample_run());
     std::ifstream f(std::string(EP_SOURCE_DIR) + "/schemas/report.schema.json");
     const json schema_doc = json::parse(f);
     valijson::Schema schema;
@@ -209,13 +231,21 @@ TEST(json_report, matches_its_schema_and_totals_add_up)
     valijson::ValidationResults::Error e;
     while (results.popError(e))
         why += e.description + "\n";
-    EXPECT_TRUE(valid) << why << report.dump(2);
+    return valid ? std::string() : why.empty() ? std::string("invalid") : why;
+}
+
+TEST(json_report, matches_its_schema_and_totals_add_up)
+{
+    const json report = json_report(sample_run());
+    EXPECT_EQ(report_schema_errors(report), "") << report.dump(2);
 
     EXPECT_EQ(report["totals"]["phases"], 7);
     EXPECT_EQ(report["totals"]["completed"], 3);
     EXPECT_EQ(report["totals"]["failed"], 1);
     EXPECT_EQ(report["totals"]["input_tokens"], 600);
     EXPECT_NEAR(report["totals"]["cost_usd"].get<double>(), 0.075, 1e-9);
+    EXPECT_NEAR(report["totals"]["cost_usd_known"].get<double>(), 0.075, 1e-9);
+    EXPECT_EQ(report["totals"]["unpriced_phases"], 0);
     EXPECT_EQ(report["phases"][1]["exit_code"], 1);
     EXPECT_FALSE(report["phases"][0].contains("exit_code"));
     const auto& attempts = report["phases"][2]["attempts"];
@@ -224,6 +254,16 @@ TEST(json_report, matches_its_schema_and_totals_add_up)
     EXPECT_EQ(attempts[0]["http_status"], 529);
     EXPECT_EQ(attempts[1]["provider"], "openai");
     EXPECT_EQ(report["run"]["created"], "2026-01-01T00:00:00.000Z");
+}
+
+TEST(json_report, an_unknown_cost_is_null_and_the_total_is_unknown)
+{
+    const json report = json_report(run_with_an_unpriced_phase());
+    EXPECT_EQ(report_schema_errors(report), "") << report.dump(2);
+    EXPECT_TRUE(report["phases"][0]["cost_usd"].is_null());
+    EXPECT_TRUE(report["totals"]["cost_usd"].is_null());
+    EXPECT_NEAR(report["totals"]["cost_usd_known"].get<double>(), 0.0625, 1e-9);
+    EXPECT_EQ(report["totals"]["unpriced_phases"], 1);
 }
 
 TEST(report_option, parses_junit_and_json_and_refuses_anything_else)

@@ -38,7 +38,8 @@ TEST_P(checkpoints, phases_round_trip_and_the_run_totals_add_them_up)
     EXPECT_EQ(got->model, "gpt-4o-mini");
     EXPECT_EQ(got->input_tokens, 100);
     EXPECT_EQ(got->output_tokens, 50);
-    EXPECT_DOUBLE_EQ(got->cost_usd, 0.25);
+    ASSERT_TRUE(got->cost_usd);
+    EXPECT_DOUBLE_EQ(*got->cost_usd, 0.25);
     EXPECT_EQ(got->started, running->started);  // begin_phase's start survives a commit without one
     EXPECT_EQ(got->finished, timestamp(2000ms));
     EXPECT_EQ(got->attempts, 1);
@@ -60,6 +61,47 @@ TEST_P(checkpoints, phases_round_trip_and_the_run_totals_add_them_up)
     EXPECT_DOUBLE_EQ(totals->totals.cost_usd, 0.5);
     EXPECT_EQ(totals->totals.phases_completed, 1);
     EXPECT_EQ(totals->totals.phases_failed, 1);
+}
+
+// A model without a price: its phase's cost is NULL (unknown), not 0, and the run's totals
+// count it as unpriced beside the sum of the known costs.
+TEST_P(checkpoints, an_unknown_cost_round_trips_as_unknown_and_the_totals_count_it)
+{
+    auto s = open();
+    ASSERT_TRUE(s);
+    auto run = s->create_run(make_run());
+    ASSERT_TRUE(run);
+    auto priced = make_phase(run->id, "design");  // $0.25
+    ASSERT_TRUE(s->commit_phase(priced, {}));
+    auto unpriced = make_phase(run->id, "implement");
+    unpriced.cost_usd = std::nullopt;
+    ASSERT_TRUE(s->commit_phase(unpriced, {}));
+    auto free = make_phase(run->id, "review");
+    free.cost_usd = 0.0;  // a known $0 (a free local model) stays known
+    ASSERT_TRUE(s->commit_phase(free, {}));
+
+    auto got = s->get_phase(run->id, "implement");
+    ASSERT_TRUE(got) << got.error().to_string();
+    EXPECT_FALSE(got->cost_usd.has_value()) << *got->cost_usd;
+    auto zero = s->get_phase(run->id, "review");
+    ASSERT_TRUE(zero);
+    ASSERT_TRUE(zero->cost_usd.has_value());
+    EXPECT_EQ(*zero->cost_usd, 0.0);
+
+    auto r = s->get_run(run->id);
+    ASSERT_TRUE(r);
+    EXPECT_DOUBLE_EQ(r->totals.cost_usd, 0.25);
+    EXPECT_EQ(r->totals.unpriced_phases, 1);
+    auto listed = s->list_runs(10);
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->front().totals.unpriced_phases, 1);
+
+    auto other = s->create_run(make_run());  // a run without phases has nothing unpriced
+    ASSERT_TRUE(other);
+    auto empty = s->get_run(other->id);
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(empty->totals.unpriced_phases, 0);
 }
 
 TEST_P(checkpoints, a_commit_without_finish_time_gets_now)

@@ -147,6 +147,44 @@ TEST_F(postgres_store_test, a_newer_schema_is_refused_and_left_alone)
     EXPECT_EQ(query("SELECT count(*) FROM runs"), "1");
 }
 
+// Version 3 lets a phase's cost be unknown (NULL). A version 2 database keeps its costs and
+// accepts unknown ones once an opener migrated it.
+TEST_F(postgres_store_test, a_version_2_database_keeps_its_costs_and_accepts_unknown_ones)
+{
+    schema_->exec(std::string(postgres::migrations()[0].sql) + postgres::migrations()[1].sql + R"sql(
+        UPDATE ep_schema_version SET version = 2;
+        INSERT INTO runs (id, workflow, definition, definition_hash, inputs, mix, status, created_ms, updated_ms,
+                          finished_ms)
+            VALUES ('r1', 'sdlc', 'name: sdlc', 'h', '{}', 'A', 'failed', 1, 2, 2);
+        INSERT INTO phases (run_id, phase_id, status, output_text, provider, model, cost_usd, started_ms,
+                            finished_ms, attempts)
+            VALUES ('r1', 'design', 'completed', 'the design', 'openai', 'gpt-4o', 0.5, 10, 20, 1);
+    )sql");
+    EXPECT_EQ(query("SELECT is_nullable FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = 'phases' AND column_name = 'cost_usd'"),
+              "NO");
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(query("SELECT version FROM ep_schema_version"), std::to_string(postgres::latest_schema_version()));
+    EXPECT_EQ(query("SELECT is_nullable FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = 'phases' AND column_name = 'cost_usd'"),
+              "YES");
+    auto design = s->get_phase("r1", "design");
+    ASSERT_TRUE(design) << design.error().to_string();
+    EXPECT_EQ(design->cost_usd, 0.5);
+
+    auto unpriced = make_phase("r1", "review");
+    unpriced.cost_usd = std::nullopt;
+    ASSERT_TRUE(s->commit_phase(unpriced, {}));
+    auto got = s->get_phase("r1", "review");
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(got->cost_usd.has_value());
+    auto run = s->get_run("r1");
+    ASSERT_TRUE(run);
+    EXPECT_DOUBLE_EQ(run->totals.cost_usd, 0.5);
+    EXPECT_EQ(run->totals.unpriced_phases, 1);
+}
+
 TEST_F(postgres_store_test, leases_are_judged_on_the_servers_clock)
 {
     auto s = open();  // no injected clock

@@ -10,6 +10,7 @@
 #include <ep/providers/types.hpp>
 
 #include <optional>
+#include <string>
 
 namespace ep::engine {
 
@@ -32,9 +33,32 @@ struct price_table
 /// reported itself (usage.cost_usd) wins over the table. nullopt: the price is unknown.
 std::optional<double> compute_cost(const price_table& prices, const providers::usage& u) noexcept;
 
-/// compute_cost with an unknown price counted as 0. Kept for callers that still hold the cost
-/// as a plain double (phase_call_result::cost_usd); new code should use compute_cost and carry
-/// "unknown" through to what it shows.
-double compute_cost_usd(const price_table& prices, const providers::usage& u) noexcept;
+/// A sum of costs some of which may be unknown: the known part and how many were unknown.
+/// A total with unknown parts is a lower bound ("≥ $X"), never a figure.
+struct cost_total
+{
+    double known_usd = 0;  // the sum of the known costs
+    int unknown = 0;       // how many costs were unknown
+
+    void add(std::optional<double> cost) noexcept
+    {
+        if (cost)
+            known_usd += *cost;
+        else
+            ++unknown;
+    }
+    bool exact() const noexcept { return unknown == 0; }
+    /// The total when every part is known; nullopt otherwise.
+    std::optional<double> value() const noexcept
+    {
+        return exact() ? std::optional<double>(known_usd) : std::nullopt;
+    }
+};
+
+/// "$0.0123", "unknown" for nullopt (the way every front end shows one cost).
+std::string cost_text(std::optional<double> cost_usd);
+
+/// A total: "$0.0123", or "≥ $0.0123 (2 unpriced)" when some parts are unknown.
+std::string cost_text(const cost_total& total);
 
 }  // namespace ep::engine

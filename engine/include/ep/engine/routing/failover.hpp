@@ -75,7 +75,7 @@ struct phase_call_result
     std::string provider;
     std::string model;
     providers::usage usage;
-    double cost_usd = 0;
+    std::optional<double> cost_usd;  // nullopt: the model has no price (see cost.hpp)
 
     std::vector<attempt_record> attempts;  // every attempt, the successful one last
     std::vector<skip_record> skipped;

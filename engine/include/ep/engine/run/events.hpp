@@ -36,6 +36,9 @@ struct run_event
     nlohmann::json to_json() const;
     /// Convenience accessor: fields[key] as a string, "" when absent.
     std::string field(const char* key) const;
+    /// phase_completed's cost_usd: nullopt when it is null (unknown: the model has no price);
+    /// 0 when absent (an event without a cost).
+    std::optional<double> cost_usd() const;
 };
 
 /// "2024-05-01T12:00:00.123Z".
@@ -52,7 +55,7 @@ run_event attempt_failed(const std::string& run_id, const std::string& phase, in
                          std::optional<int> status, std::optional<std::chrono::milliseconds> retry_in);
 run_event phase_completed(const std::string& run_id, const std::string& phase, const std::string& provider,
                           const std::string& model, std::int64_t input_tokens, std::int64_t output_tokens,
-                          double cost_usd, const std::string& output);
+                          std::optional<double> cost_usd, const std::string& output);
 run_event phase_failed(const std::string& run_id, const std::string& phase, const std::string& error);
 run_event phase_skipped(const std::string& run_id, const std::string& phase, const std::string& reason);
 /// An approval gate was reached; the run waits for `ep-run --approve|--reject`.

@@ -152,7 +152,7 @@ struct phase_summary
     std::string model;
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
-    double cost_usd = 0;
+    std::optional<double> cost_usd = 0.0;  // nullopt: unknown (a model without a price)
     std::chrono::milliseconds duration{0};
     std::string error;     // failed/cancelled: why; skipped: the reason
     boost::system::error_code error_code;  // failed/cancelled: the class of failure (workflow_errc,

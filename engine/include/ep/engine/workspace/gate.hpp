@@ -57,7 +57,7 @@ std::optional<test_summary> parse_junit_summary(std::string_view xml);
 struct gate_input
 {
     std::chrono::milliseconds duration{0};
-    double cost_usd = 0.0;
+    std::optional<double> cost_usd = 0.0;  // nullopt: unknown (fails a max_cost_usd)
     std::string output;                    // a command phase's output (stdout + stderr)
     std::optional<std::string> junit_xml;  // a JUnit XML file the command wrote, if any
 };
