@@ -2,6 +2,7 @@
 
 #include "sqlite/schema.hpp"
 #include "store_fixture.hpp"
+#include "unknown_cost_check.hpp"
 
 namespace ep::persistence::test {
 namespace {
@@ -222,16 +223,7 @@ TEST_F(migrations, a_version_3_store_keeps_its_costs_and_accepts_unknown_ones)
     EXPECT_EQ((*phases)[1].item, 3);
     EXPECT_EQ((*phases)[1].cost_usd, 0.25);
 
-    auto unpriced = make_phase("r1", "review");
-    unpriced.cost_usd = std::nullopt;
-    ASSERT_TRUE(s->commit_phase(unpriced, {}));
-    auto got = s->get_phase("r1", "review");
-    ASSERT_TRUE(got);
-    EXPECT_FALSE(got->cost_usd.has_value());
-    auto run = s->get_run("r1");
-    ASSERT_TRUE(run);
-    EXPECT_DOUBLE_EQ(run->totals.cost_usd, 0.75);
-    EXPECT_EQ(run->totals.unpriced_phases, 1);
+    expect_an_unknown_cost_is_kept(*s, "r1", 0.75);
     EXPECT_TRUE(s->integrity_check());
 }
 

@@ -6,6 +6,7 @@
 #include "postgres/text.hpp"
 #include "postgres_server.hpp"
 #include "record_builders.hpp"
+#include "unknown_cost_check.hpp"
 
 #include <ep/persistence/open_store.hpp>
 #include <ep/persistence/run_id.hpp>
@@ -173,16 +174,7 @@ TEST_F(postgres_store_test, a_version_2_database_keeps_its_costs_and_accepts_unk
     ASSERT_TRUE(design) << design.error().to_string();
     EXPECT_EQ(design->cost_usd, 0.5);
 
-    auto unpriced = make_phase("r1", "review");
-    unpriced.cost_usd = std::nullopt;
-    ASSERT_TRUE(s->commit_phase(unpriced, {}));
-    auto got = s->get_phase("r1", "review");
-    ASSERT_TRUE(got);
-    EXPECT_FALSE(got->cost_usd.has_value());
-    auto run = s->get_run("r1");
-    ASSERT_TRUE(run);
-    EXPECT_DOUBLE_EQ(run->totals.cost_usd, 0.5);
-    EXPECT_EQ(run->totals.unpriced_phases, 1);
+    expect_an_unknown_cost_is_kept(*s, "r1", 0.5);
 }
 
 TEST_F(postgres_store_test, leases_are_judged_on_the_servers_clock)
