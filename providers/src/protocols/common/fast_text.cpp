@@ -1,6 +1,7 @@
 #include "protocols/common/fast_text.hpp"
 
 #include "protocols/common/json_scan.hpp"
+#include "protocols/common/json_util.hpp"
 
 #include <charconv>
 
@@ -71,19 +72,26 @@ bool integer(json_scanner& s, std::int64_t& out) noexcept
     return std::from_chars(token.data(), token.data() + token.size(), out).ec == std::errc{};
 }
 
+// A usage counter the fast path takes: a plain integer within count_member's range. Anything
+// else (negative, absurd) is left to the full parse, which reads it as not reported.
+bool count(json_scanner& s, std::int64_t& out) noexcept
+{
+    return integer(s, out) && out >= 0 && out <= max_token_count;
+}
+
 bool gemini_usage(json_scanner& s, gemini_fast_chunk& out) noexcept
 {
     bool prompt = false, thoughts = false, candidates = false, cached = false;
     out.usage_seen = true;
     return s.object([&](std::string_view key) {
         if (key == "promptTokenCount")
-            return first(prompt) && integer(s, out.prompt_tokens);
+            return first(prompt) && count(s, out.prompt_tokens);
         if (key == "thoughtsTokenCount")
-            return first(thoughts) && integer(s, out.thoughts_tokens);
+            return first(thoughts) && count(s, out.thoughts_tokens);
         if (key == "candidatesTokenCount")
-            return first(candidates) && integer(s, out.candidates_tokens);
+            return first(candidates) && count(s, out.candidates_tokens);
         if (key == "cachedContentTokenCount")
-            return first(cached) && integer(s, out.cached_tokens);
+            return first(cached) && count(s, out.cached_tokens);
         return s.skip_value();  // totalTokenCount, promptTokensDetails, …
     });
 }

@@ -210,7 +210,10 @@ protocol gemini()
         {"all_usage_counts",
          R"j({"candidates":[{"content":{"parts":[{"text":"u"}]}}],"usageMetadata":{"promptTokenCount":11,"candidatesTokenCount":5,"thoughtsTokenCount":3,"cachedContentTokenCount":2,"promptTokensDetails":[{"modality":"TEXT","tokenCount":11}]}})j",
          true},
+        // A count outside 0..10^15 is the full parse's (it reads it as not reported).
         {"negative_and_zero_counts", R"j({"candidates":[{"content":{"parts":[{"text":"n"}]}}],"usageMetadata":{"promptTokenCount":-3,"candidatesTokenCount":0}})j",
+         false},
+        {"zero_counts", R"j({"candidates":[{"content":{"parts":[{"text":"z"}]}}],"usageMetadata":{"promptTokenCount":0,"candidatesTokenCount":0}})j",
          true},
         {"no_usage", R"j({"candidates":[{"content":{"parts":[{"text":"nu"}]}}]})j", true},
         {"two_parts_and_signature",
